@@ -1,0 +1,330 @@
+// Every Kubernetes object that puts Envoy between the ALB and the WebSocket server.
+// The chart places data from the pure builders; it decides no numbers of its own.
+import { createHash } from 'node:crypto';
+import { Chart, ChartProps } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { stringify as toYaml } from 'yaml';
+import { EdgeConfig } from '../config/schema';
+import { buildEnvoyBootstrap, EnvoyBootstrap, ENVOY_NAMES, perReplicaLimits } from './envoy-bootstrap';
+import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from './sync-waves';
+
+/** Object names fixed by the seed; users refer to them in dashboards and runbooks. */
+export const EDGE_NAMES = {
+  app: 'envoy-proxy',
+  deployment: 'envoy-proxy',
+  serviceAccount: 'envoy-proxy',
+  bootstrapConfigMap: 'envoy-proxy-bootstrap',
+  service: 'envoy-proxy-service',
+  ingress: 'envoy-proxy-ingress',
+  pdb: 'envoy-proxy',
+  networkPolicy: 'envoy-proxy',
+  bootstrapFile: 'envoy.yaml',
+  bootstrapDir: '/etc/envoy',
+} as const;
+
+export const BOOTSTRAP_HASH_ANNOTATION = 'envoy-edge/bootstrap-sha256';
+
+/** Seconds the LB controller may take to deregister a terminating pod before the ALB starts draining it. */
+const DEREGISTRATION_PROPAGATION_SECONDS = 15;
+
+/** How a pod leaves the ALB without cutting WebSockets before the ALB itself closes them. */
+export interface ShutdownTiming {
+  /** preStop sleep: the ALB's deregistration delay plus the controller's propagation time. */
+  readonly preStopSleepSeconds: number;
+  readonly drainSeconds: number;
+  /** preStop + drain + a margin for Envoy to exit; the kubelet kills the pod after this. */
+  readonly terminationGracePeriodSeconds: number;
+}
+
+export function shutdownTiming(config: EdgeConfig): ShutdownTiming {
+  const preStopSleepSeconds = config.alb.deregistrationDelaySeconds + DEREGISTRATION_PROPAGATION_SECONDS;
+  const drainSeconds = Math.ceil(config.envoy.drainTime / 1000);
+  return { preStopSleepSeconds, drainSeconds, terminationGracePeriodSeconds: preStopSleepSeconds + drainSeconds + 5 };
+}
+
+/** The bootstrap file exactly as mounted into the pod. */
+export function serializeBootstrap(bootstrap: EnvoyBootstrap): string {
+  return toYaml(bootstrap, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+export function envoyArgs(config: EdgeConfig): string[] {
+  const { concurrency } = perReplicaLimits(config);
+  return [
+    '--config-path', `${EDGE_NAMES.bootstrapDir}/${EDGE_NAMES.bootstrapFile}`,
+    // One worker per whole CPU of the limit (250m gives 1); Envoy's default is one per host core.
+    '--concurrency', String(concurrency),
+    // Hot restart needs shared memory and a restarter process; Kubernetes replaces pods instead.
+    '--disable-hot-restart',
+    '--drain-time-s', String(shutdownTiming(config).drainSeconds),
+    '--log-level', 'info',
+  ];
+}
+
+/** Annotations that make the AWS Load Balancer Controller build the ALB we want. */
+export function ingressAnnotations(config: EdgeConfig): Record<string, string> {
+  const { alb, envoy } = config;
+  const annotations: Record<string, string> = {
+    [SYNC_WAVE_ANNOTATION]: SYNC_WAVE.ingress,
+    'alb.ingress.kubernetes.io/scheme': alb.scheme,
+    // ip targets: the ALB sends to pod IPs, so readiness gates and per-pod health checks work.
+    'alb.ingress.kubernetes.io/target-type': 'ip',
+    'alb.ingress.kubernetes.io/backend-protocol': 'HTTP',
+    'alb.ingress.kubernetes.io/backend-protocol-version': 'HTTP1',
+    'alb.ingress.kubernetes.io/healthcheck-protocol': 'HTTP',
+    'alb.ingress.kubernetes.io/healthcheck-port': String(envoy.readyPort),
+    'alb.ingress.kubernetes.io/healthcheck-path': ENVOY_NAMES.readyPath,
+    'alb.ingress.kubernetes.io/success-codes': '200',
+    // The ALB default of 60 s closes idle WebSockets.
+    'alb.ingress.kubernetes.io/load-balancer-attributes': `idle_timeout.timeout_seconds=${alb.idleTimeoutSeconds}`,
+    'alb.ingress.kubernetes.io/target-group-attributes': `deregistration_delay.timeout_seconds=${alb.deregistrationDelaySeconds}`,
+  };
+  if (alb.certificateArn) {
+    annotations['alb.ingress.kubernetes.io/certificate-arn'] = alb.certificateArn;
+    annotations['alb.ingress.kubernetes.io/listen-ports'] = '[{"HTTP":80},{"HTTPS":443}]';
+    annotations['alb.ingress.kubernetes.io/ssl-redirect'] = '443';
+    annotations['alb.ingress.kubernetes.io/ssl-policy'] = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
+  } else {
+    annotations['alb.ingress.kubernetes.io/listen-ports'] = '[{"HTTP":80}]';
+  }
+  return annotations;
+}
+
+export interface EnvoyEdgeChartProps extends ChartProps {
+  readonly config: EdgeConfig;
+  /** The bootstrap to mount; built from the config when not given (tests pass their own). */
+  readonly bootstrap?: EnvoyBootstrap;
+}
+
+export class EnvoyEdgeChart extends Chart {
+  constructor(scope: Construct, id: string, props: EnvoyEdgeChartProps) {
+    super(scope, id, { ...props, labels: { 'app.kubernetes.io/part-of': 'envoy-edge', ...props.labels } });
+    const { config } = props;
+    const bootstrapText = serializeBootstrap(props.bootstrap ?? buildEnvoyBootstrap(config));
+    const namespace = config.envoy.namespace;
+    const podLabels = { app: EDGE_NAMES.app };
+    const wave = { [SYNC_WAVE_ANNOTATION]: SYNC_WAVE.envoy };
+
+    new k8s.KubeNamespace(this, 'namespace', {
+      metadata: {
+        name: namespace,
+        annotations: wave,
+        labels: {
+          // The LB controller injects a readiness gate: a new pod is Ready only once the ALB sees it healthy.
+          'elbv2.k8s.aws/pod-readiness-gate-inject': 'enabled',
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': 'v1.28',
+          'pod-security.kubernetes.io/warn': 'restricted',
+          'pod-security.kubernetes.io/audit': 'restricted',
+        },
+      },
+    });
+
+    new k8s.KubeServiceAccount(this, 'service-account', {
+      metadata: { name: EDGE_NAMES.serviceAccount, namespace, annotations: wave },
+      automountServiceAccountToken: false,
+    });
+
+    new k8s.KubeConfigMap(this, 'bootstrap', {
+      metadata: { name: EDGE_NAMES.bootstrapConfigMap, namespace, annotations: wave },
+      data: { [EDGE_NAMES.bootstrapFile]: bootstrapText },
+    });
+
+    this.addDeployment(config, bootstrapText, podLabels, wave);
+
+    new k8s.KubeService(this, 'service', {
+      metadata: { name: EDGE_NAMES.service, namespace, annotations: wave },
+      spec: {
+        type: 'ClusterIP',
+        selector: podLabels,
+        ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('websocket'), protocol: 'TCP' }],
+      },
+    });
+
+    // Headless: DNS returns every ready backend pod, so Envoy balances, limits and health-checks each one.
+    new k8s.KubeService(this, 'backend-headless-service', {
+      metadata: { name: config.backend.serviceName, namespace: config.backend.namespace, annotations: wave },
+      spec: {
+        clusterIp: 'None',
+        selector: config.backend.selector,
+        ports: [
+          { name: 'websocket', port: config.backend.port, targetPort: k8s.IntOrString.fromNumber(config.backend.port) },
+          { name: 'health', port: config.backend.healthPort, targetPort: k8s.IntOrString.fromNumber(config.backend.healthPort) },
+        ],
+      },
+    });
+
+    new k8s.KubeIngress(this, 'ingress', {
+      metadata: { name: EDGE_NAMES.ingress, namespace, annotations: ingressAnnotations(config) },
+      spec: {
+        ingressClassName: 'alb',
+        rules: [
+          {
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: EDGE_NAMES.service, port: { number: 80 } } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    });
+
+    new k8s.KubePodDisruptionBudget(this, 'pdb', {
+      metadata: { name: EDGE_NAMES.pdb, namespace, annotations: wave },
+      spec: { minAvailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: podLabels } },
+    });
+
+    this.addNetworkPolicy(config, podLabels, wave);
+  }
+
+  private addDeployment(
+    config: EdgeConfig,
+    bootstrapText: string,
+    podLabels: Record<string, string>,
+    wave: Record<string, string>,
+  ): void {
+    const { envoy } = config;
+    const timing = shutdownTiming(config);
+    const readyProbe = (periodSeconds: number, failureThreshold: number): k8s.Probe => ({
+      httpGet: { path: ENVOY_NAMES.readyPath, port: k8s.IntOrString.fromString('ready') },
+      periodSeconds,
+      failureThreshold,
+      timeoutSeconds: 2,
+    });
+    const spread = (topologyKey: string, whenUnsatisfiable: string): k8s.TopologySpreadConstraint => ({
+      maxSkew: 1,
+      topologyKey,
+      whenUnsatisfiable,
+      labelSelector: { matchLabels: podLabels },
+    });
+
+    new k8s.KubeDeployment(this, 'deployment', {
+      metadata: { name: EDGE_NAMES.deployment, namespace: envoy.namespace, annotations: wave },
+      spec: {
+        replicas: envoy.replicas,
+        selector: { matchLabels: podLabels },
+        // Surge first: a pod leaves only once its replacement is Ready (and, via the readiness gate, in the ALB).
+        strategy: {
+          type: 'RollingUpdate',
+          rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) },
+        },
+        template: {
+          metadata: {
+            labels: podLabels,
+            // A bootstrap change changes this hash, which rolls the pods.
+            annotations: { [BOOTSTRAP_HASH_ANNOTATION]: createHash('sha256').update(bootstrapText).digest('hex') },
+          },
+          spec: {
+            serviceAccountName: EDGE_NAMES.serviceAccount,
+            automountServiceAccountToken: false,
+            terminationGracePeriodSeconds: timing.terminationGracePeriodSeconds,
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: envoy.runAsUser,
+              runAsGroup: envoy.runAsUser,
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+            topologySpreadConstraints: [
+              spread('topology.kubernetes.io/zone', 'ScheduleAnyway'),
+              spread('kubernetes.io/hostname', 'DoNotSchedule'),
+            ],
+            containers: [
+              {
+                name: 'envoy',
+                image: envoy.image,
+                imagePullPolicy: 'IfNotPresent',
+                args: envoyArgs(config),
+                ports: [
+                  { name: 'websocket', containerPort: envoy.listenerPort, protocol: 'TCP' },
+                  { name: 'ready', containerPort: envoy.readyPort, protocol: 'TCP' },
+                ],
+                resources: {
+                  limits: {
+                    cpu: k8s.Quantity.fromString(envoy.resources.cpuLimit.text),
+                    memory: k8s.Quantity.fromString(envoy.resources.memoryLimit.text),
+                  },
+                  requests: {
+                    cpu: k8s.Quantity.fromString(envoy.resources.cpuRequest.text),
+                    memory: k8s.Quantity.fromString(envoy.resources.memoryRequest.text),
+                  },
+                },
+                securityContext: {
+                  runAsNonRoot: true,
+                  runAsUser: envoy.runAsUser,
+                  runAsGroup: envoy.runAsUser,
+                  allowPrivilegeEscalation: false,
+                  readOnlyRootFilesystem: true,
+                  privileged: false,
+                  capabilities: { drop: ['ALL'] },
+                  seccompProfile: { type: 'RuntimeDefault' },
+                },
+                readinessProbe: readyProbe(5, 2),
+                livenessProbe: readyProbe(10, 3),
+                lifecycle: {
+                  // Keep serving while the ALB drains this target; it closes the WebSockets it still holds
+                  // when deregistration_delay ends, and only then does Envoy get SIGTERM.
+                  preStop: { exec: { command: ['sleep', String(timing.preStopSleepSeconds)] } },
+                },
+                volumeMounts: [
+                  { name: 'bootstrap', mountPath: EDGE_NAMES.bootstrapDir, readOnly: true },
+                  { name: 'tmp', mountPath: '/tmp' },
+                ],
+              },
+            ],
+            volumes: [
+              { name: 'bootstrap', configMap: { name: EDGE_NAMES.bootstrapConfigMap } },
+              { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('16Mi') } },
+            ],
+          },
+        },
+      },
+    });
+  }
+
+  private addNetworkPolicy(config: EdgeConfig, podLabels: Record<string, string>, wave: Record<string, string>): void {
+    const { envoy, backend } = config;
+    const clientCidrs = config.alb.allowedCidrs ?? [config.cluster.vpcCidr];
+    const tcp = (port: number): k8s.NetworkPolicyPort => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) });
+    new k8s.KubeNetworkPolicy(this, 'network-policy', {
+      metadata: { name: EDGE_NAMES.networkPolicy, namespace: envoy.namespace, annotations: wave },
+      spec: {
+        podSelector: { matchLabels: podLabels },
+        policyTypes: ['Ingress', 'Egress'],
+        ingress: [
+          {
+            from: clientCidrs.map((cidr) => ({ ipBlock: { cidr } })),
+            ports: [tcp(envoy.listenerPort), tcp(envoy.readyPort)],
+          },
+        ],
+        egress: [
+          {
+            to: [
+              {
+                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+                podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+              },
+            ],
+            ports: [
+              { protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) },
+              { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) },
+            ],
+          },
+          {
+            to: [
+              {
+                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': backend.namespace } },
+                podSelector: { matchLabels: backend.selector },
+              },
+            ],
+            ports: [tcp(backend.port), tcp(backend.healthPort)],
+          },
+        ],
+      },
+    });
+  }
+}

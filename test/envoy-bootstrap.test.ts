@@ -1,0 +1,215 @@
+// Behaviour of the Envoy bootstrap, one test per behaviour the edge promises.
+import { buildEnvoyBootstrap, perReplicaLimits } from '../charts/envoy-bootstrap';
+import { configWith } from './helpers';
+
+const bootstrap = buildEnvoyBootstrap(configWith()) as any;
+const listeners: any[] = bootstrap.static_resources.listeners;
+const clusters: any[] = bootstrap.static_resources.clusters;
+const hcmOf = (listener: any) => listener.filter_chains[0].filters[0].typed_config;
+const websocketHcm = hcmOf(listeners.find((l) => l.address.socket_address.port_value === 8080));
+const readyHcm = hcmOf(listeners.find((l) => l.address.socket_address.port_value === 9901));
+const backend = clusters.find((c) => c.type === 'STRICT_DNS');
+const websocketRoutes: any[] = websocketHcm.route_config.virtual_hosts.flatMap((vh: any) => vh.routes);
+const upgradeRoute = websocketRoutes.find((r) => r.match.headers?.some((h: any) => h.name === 'upgrade'));
+const bucketOf = (b: any) => b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config
+  .virtual_hosts[0].routes[0].typed_per_filter_config['envoy.filters.http.local_ratelimit'].token_bucket;
+
+/** Seconds in a proto3 JSON duration such as "2s" or "0.250s". */
+const seconds = (d: string) => Number(d.replace(/s$/, ''));
+
+describe('listener', () => {
+  test('GIVEN the defaults THEN the public listener upgrades HTTP/1.1 connections to WebSocket', () => {
+    expect(websocketHcm.upgrade_configs).toEqual([{ upgrade_type: 'websocket' }]);
+  });
+
+  test('GIVEN a long-lived WebSocket THEN no route timeout applies, so the 15 s default can never cut it', () => {
+    const backendRoutes = websocketRoutes.filter((r) => r.route);
+    expect(backendRoutes.length).toBeGreaterThan(0);
+    for (const route of backendRoutes) expect(route.route.timeout).toBe('0s');
+  });
+
+  test('GIVEN idle timeouts in the config THEN the stream and connection idle timeouts are exactly those', () => {
+    const hcm = hcmOf(
+      (buildEnvoyBootstrap(configWith({ envoy: { streamIdleTimeout: '2h', connectionIdleTimeout: '90m' } })) as any)
+        .static_resources.listeners[0],
+    );
+    expect(hcm.stream_idle_timeout).toBe('7200s');
+    expect(hcm.common_http_protocol_options.idle_timeout).toBe('5400s');
+  });
+
+  test('GIVEN the ALB in front THEN the client address is taken from X-Forwarded-For with the ALB as the one trusted hop', () => {
+    expect(websocketHcm.use_remote_address).toBe(true);
+    expect(websocketHcm.xff_num_trusted_hops).toBe(1);
+  });
+
+  test('GIVEN any request THEN one JSON access log line goes to stdout with the fields operators search by', () => {
+    expect(websocketHcm.access_log).toHaveLength(1);
+    const log = websocketHcm.access_log[0];
+    expect(log.name).toBe('envoy.access_loggers.stdout');
+    const fields = log.typed_config.log_format.json_format;
+    expect(fields).toMatchObject({
+      start_time: '%START_TIME%',
+      method: '%REQ(:METHOD)%',
+      response_code: '%RESPONSE_CODE%',
+      response_flags: '%RESPONSE_FLAGS%',
+      upstream_host: '%UPSTREAM_HOST%',
+      duration_ms: '%DURATION%',
+      bytes_received: '%BYTES_RECEIVED%',
+      bytes_sent: '%BYTES_SENT%',
+      upgrade: '%REQ(UPGRADE)%',
+    });
+    expect(fields.path).toContain('PATH');
+  });
+});
+
+describe('rate limit on new WebSockets', () => {
+  test('GIVEN 2 replicas and a fleet bucket of 10 refilled at 1 per second THEN each replica holds 5 tokens and refills 1 every 2 s', () => {
+    expect(bucketOf(bootstrap)).toEqual({ max_tokens: 5, tokens_per_fill: 1, fill_interval: '2s' });
+  });
+
+  test.each([1, 2, 5])('GIVEN %i replicas THEN the fleet together still admits a burst of 10 and 1 per second', (replicas) => {
+    const connections = { maxTotal: 10 * replicas, maxPerBackendPod: 2 * replicas }; // splits over any count
+    const bucket = bucketOf(buildEnvoyBootstrap(configWith({ envoy: { replicas, connections } })));
+    expect(bucket.max_tokens * replicas).toBe(10);
+    expect((bucket.tokens_per_fill * replicas) / seconds(bucket.fill_interval)).toBe(1);
+  });
+
+  test('GIVEN a steady flood of upgrades spread over both replicas THEN the fleet admits 10 at once and then 1 per second', () => {
+    // Simulates Envoy's timer-driven bucket (full at start, +tokens_per_fill every fill_interval) on each replica.
+    const bucket = bucketOf(bootstrap);
+    const replicas = 2;
+    const tokens = Array(replicas).fill(bucket.max_tokens);
+    const fillMs = seconds(bucket.fill_interval) * 1000;
+    let admitted = 0;
+    const admittedAt: number[] = [];
+    for (let ms = 0; ms < 61_000; ms += 10) {
+      if (ms > 0 && ms % fillMs === 0) {
+        for (let r = 0; r < replicas; r++) tokens[r] = Math.min(bucket.max_tokens, tokens[r] + bucket.tokens_per_fill);
+      }
+      const replica = (ms / 10) % replicas; // round robin, 100 upgrade attempts per second
+      if (tokens[replica] > 0) {
+        tokens[replica]--;
+        admitted++;
+        admittedAt.push(ms);
+      }
+    }
+    expect(admittedAt.filter((ms) => ms < 1000)).toHaveLength(10);
+    // Refills at 2 s, 4 s, … 60 s on each of the 2 replicas: 60 tokens in the first minute after the burst.
+    expect(admitted).toBe(10 + 60);
+  });
+
+  test('GIVEN an upgrade request THEN it passes the rate limit, and a request without Upgrade does not spend a token', () => {
+    expect(upgradeRoute.match.headers).toEqual([{ name: 'upgrade', string_match: { exact: 'websocket', ignore_case: true } }]);
+    expect(upgradeRoute.typed_per_filter_config['envoy.filters.http.local_ratelimit']).toBeDefined();
+    const plainRoutes = websocketRoutes.filter((r) => r !== upgradeRoute);
+    for (const route of plainRoutes) expect(route.typed_per_filter_config).toBeUndefined();
+    // The upgrade route must come first, or the catch-all would swallow upgrades.
+    expect(websocketRoutes.indexOf(upgradeRoute)).toBe(0);
+  });
+
+  test('GIVEN the bucket is empty THEN the upgrade is refused with 429, X-RateLimit headers and Retry-After', () => {
+    const limit = upgradeRoute.typed_per_filter_config['envoy.filters.http.local_ratelimit'];
+    expect(limit.status).toEqual({ code: 'TooManyRequests' });
+    expect(limit.filter_enabled.default_value).toEqual({ numerator: 100, denominator: 'HUNDRED' });
+    expect(limit.filter_enforced.default_value).toEqual({ numerator: 100, denominator: 'HUNDRED' });
+    expect(limit.enable_x_ratelimit_headers).toBe('DRAFT_VERSION_03');
+    expect(limit.response_headers_to_add).toContainEqual(
+      expect.objectContaining({ header: { key: 'retry-after', value: '2' } }),
+    );
+    const filterNames = websocketHcm.http_filters.map((f: any) => f.name);
+    expect(filterNames.indexOf('envoy.filters.http.local_ratelimit')).toBeLessThan(filterNames.indexOf('envoy.filters.http.router'));
+  });
+});
+
+describe('connection cap', () => {
+  test('GIVEN 8 connections in total and 2 per pod over 2 replicas THEN each replica allows 4 in total and 1 per pod', () => {
+    const [thresholds] = backend.circuit_breakers.thresholds;
+    expect(thresholds.max_connections).toBe(4);
+    expect(thresholds.max_requests).toBe(4);
+    expect(backend.circuit_breakers.per_host_thresholds).toEqual([{ priority: 'DEFAULT', max_connections: 1 }]);
+  });
+
+  test.each([1, 2])('GIVEN %i replicas THEN the per-replica caps add up to the fleet totals 8 and 2', (replicas) => {
+    const limits = perReplicaLimits(configWith({ envoy: { replicas } }));
+    expect(limits.maxConnections * replicas).toBe(8);
+    expect(limits.maxConnectionsPerBackendPod * replicas).toBe(2);
+  });
+
+  test('GIVEN the cap is reached THEN a waiting upgrade is answered 503 within the queue timeout, never left hanging', () => {
+    expect(websocketHcm.request_timeout).toBe('5s');
+    const mapper = websocketHcm.local_reply_config.mappers[0];
+    expect(mapper.filter.status_code_filter.comparison.value.default_value).toBe(408);
+    expect(mapper.status_code).toBe(503);
+    // Beyond the small queue, Envoy answers 503 at once (pending overflow).
+    expect(backend.circuit_breakers.thresholds[0].max_pending_requests).toBe(4);
+  });
+});
+
+describe('backend cluster', () => {
+  test('GIVEN the headless Service THEN Envoy resolves every backend pod by DNS and balances round robin over HTTP/1.1', () => {
+    expect(backend.type).toBe('STRICT_DNS');
+    expect(backend.lb_policy).toBe('ROUND_ROBIN');
+    const address = backend.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
+    expect(address).toEqual({ address: 'envoy-poc-app-server-service.default.svc.cluster.local', port_value: 8080 });
+    expect(backend.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config)
+      .toEqual({ http_protocol_options: {} });
+  });
+
+  test('GIVEN backend pods THEN each is health-checked with GET /health on port 8081 on an explicit schedule', () => {
+    const endpoint = backend.load_assignment.endpoints[0].lb_endpoints[0].endpoint;
+    expect(endpoint.health_check_config).toEqual({ port_value: 8081 });
+    expect(backend.health_checks).toEqual([
+      {
+        timeout: '2s',
+        interval: '5s',
+        no_traffic_interval: '10s',
+        healthy_threshold: 2,
+        unhealthy_threshold: 3,
+        http_health_check: { path: '/health' },
+      },
+    ]);
+  });
+});
+
+describe('admin and readiness', () => {
+  test('GIVEN the admin interface THEN it listens on loopback only', () => {
+    expect(bootstrap.admin.address.socket_address.address).toBe('127.0.0.1');
+    for (const listener of listeners) expect(listener.address.socket_address.port_value).not.toBe(bootstrap.admin.address.socket_address.port_value);
+  });
+
+  test('GIVEN GET /ready on 9901 THEN Envoy answers it itself: 200 while live, 503 once draining', () => {
+    const healthCheck = readyHcm.http_filters.find((f: any) => f.name === 'envoy.filters.http.health_check');
+    expect(healthCheck.typed_config.pass_through_mode).toBe(false);
+    expect(healthCheck.typed_config.headers).toEqual([{ name: ':path', string_match: { exact: '/ready' } }]);
+  });
+
+  test('GIVEN port 9901 THEN only GET on the read-only pages reaches admin, and every other path gets 404', () => {
+    const routes: any[] = readyHcm.route_config.virtual_hosts[0].routes;
+    const toAdmin = routes.filter((r) => r.route);
+    expect(toAdmin.map((r) => r.match.path).sort()).toEqual(['/clusters', '/config_dump', '/stats', '/stats/prometheus']);
+    for (const route of toAdmin) expect(route.match.headers).toEqual([{ name: ':method', string_match: { exact: 'GET' } }]);
+    expect(routes[routes.length - 1]).toEqual({ match: { prefix: '/' }, direct_response: { status: 404 } });
+    const dangerous = ['/quitquitquit', '/drain_listeners', '/healthcheck/fail', '/logging', '/runtime_modify', '/reset_counters'];
+    for (const path of dangerous) expect(routes.some((r) => r.route && (r.match.path === path || path.startsWith(r.match.prefix ?? '\0')))).toBe(false);
+  });
+});
+
+describe('overload protection', () => {
+  test('GIVEN a 256Mi memory limit THEN the heap ceiling is 80% of it and Envoy stops accepting requests near it', () => {
+    const heap = bootstrap.overload_manager.resource_monitors.find((m: any) => m.name === 'envoy.resource_monitors.fixed_heap');
+    expect(heap.typed_config.max_heap_size_bytes).toBe(Math.floor(256 * 1024 * 1024 * 0.8));
+    const actions = bootstrap.overload_manager.actions.map((a: any) => a.name);
+    expect(actions).toEqual(expect.arrayContaining(['envoy.overload_actions.shrink_heap', 'envoy.overload_actions.stop_accepting_requests']));
+  });
+
+  test('GIVEN a fleet cap of 10000 client connections over 2 replicas THEN each replica accepts at most 5000', () => {
+    const monitor = bootstrap.overload_manager.resource_monitors.find((m: any) =>
+      m.name === 'envoy.resource_monitors.global_downstream_max_connections');
+    expect(monitor.typed_config.max_active_downstream_connections).toBe(5000);
+  });
+
+  test('GIVEN a CPU limit of 250m THEN Envoy runs one worker thread; 2500m gives 2', () => {
+    expect(perReplicaLimits(configWith()).concurrency).toBe(1);
+    expect(perReplicaLimits(configWith({ envoy: { resources: { cpuLimit: '2500m', cpuRequest: '250m' } } })).concurrency).toBe(2);
+  });
+});
