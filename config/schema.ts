@@ -2,6 +2,7 @@
 // Each field's default is the seed's value, so `config/default.yaml` may stay almost empty.
 // Each rule's message says what is allowed; `formatConfigIssues` adds the field and the value.
 import { z } from 'zod';
+import { checkLbControllerValues } from '../charts/lb-controller-values';
 
 // ---------------------------------------------------------------- field kinds
 
@@ -320,6 +321,7 @@ function checkCrossFieldRules(config: EdgeConfig): string[] {
   if (backend.port === backend.healthPort) {
     blame(['backend', 'healthPort'], backend.healthPort, `a port different from backend.port (${backend.port})`);
   }
+  problems.push(...checkLbControllerValues(config));
   return problems;
 }
 

@@ -1,0 +1,122 @@
+// The AWS Load Balancer Controller, delivered as one Argo CD Application whose source is the
+// upstream Helm chart. Argo CD renders the chart in-cluster: rendering here would put a fresh
+// webhook CA and private key into dist/ on every synth (the chart calls genCA).
+import { Chart, ChartProps } from 'cdk8s';
+import { Construct } from 'constructs';
+import { EdgeConfig } from '../config/schema';
+import { Application, ApplicationSpecIgnoreDifferences } from '../imports/argoproj.io';
+import {
+  buildLbControllerValues,
+  LB_CONTROLLER_CHART,
+  LB_CONTROLLER_GENERATED_TLS,
+  LB_CONTROLLER_NAMESPACE,
+} from './lb-controller-values';
+import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from './sync-waves';
+
+/** The eks-charts Helm repository. */
+export const EKS_CHARTS_REPO_URL = 'https://aws.github.io/eks-charts';
+
+/** The cluster Argo CD runs in. */
+export const IN_CLUSTER_SERVER = 'https://kubernetes.default.svc';
+
+/** Foreground cascading delete: deleting the Application deletes the controller it installed. */
+export const ARGOCD_RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
+
+export interface LbControllerChartProps extends ChartProps {
+  /** The validated config; the single source of every name in the Application. */
+  readonly config: EdgeConfig;
+
+  /**
+   * Argo CD project the Application belongs to.
+   *
+   * @default config.gitops.project
+   */
+  readonly project?: string;
+}
+
+const DNS_LABEL = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export class LbControllerChart extends Chart {
+  /** The Argo CD Application that installs the controller. */
+  public readonly application: Application;
+
+  constructor(scope: Construct, id: string, props: LbControllerChartProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const project = props.project ?? config.gitops.project;
+    if (!DNS_LABEL.test(project)) {
+      throw new Error(
+        `LbControllerChart props.project: got ${JSON.stringify(project)}; allowed: an Argo CD project name (a DNS-1123 label)`,
+      );
+    }
+    const { releaseName, chartVersion, certManager } = config.lbController;
+
+    this.application = new Application(this, 'application', {
+      metadata: {
+        name: releaseName,
+        namespace: config.gitops.argocdNamespace,
+        // Before Envoy's objects and our Ingress: the controller's webhook must admit the Ingress.
+        annotations: { [SYNC_WAVE_ANNOTATION]: SYNC_WAVE.lbController },
+        finalizers: [ARGOCD_RESOURCES_FINALIZER],
+      },
+      spec: {
+        project,
+        source: {
+          repoUrl: EKS_CHARTS_REPO_URL,
+          chart: LB_CONTROLLER_CHART,
+          targetRevision: chartVersion,
+          helm: {
+            releaseName,
+            // An object, not a YAML string, so a values change shows as a field diff in git and Argo CD.
+            valuesObject: buildLbControllerValues(config),
+          },
+        },
+        destination: { server: IN_CLUSTER_SERVER, namespace: LB_CONTROLLER_NAMESPACE },
+        syncPolicy: {
+          automated: { prune: true, selfHeal: true },
+          // The first sync can race the CRDs and the webhook's endpoints; retry rather than fail.
+          retry: { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '3m' } },
+          syncOptions: [
+            // Argo CD applies and diffs only the fields it owns; others' fields (cainjector's caBundle) are not drift.
+            'ServerSideApply=true',
+            // Keep the live caBundle and TLS Secret on sync, not only in the diff (Argo CD sync-options docs).
+            'RespectIgnoreDifferences=true',
+            // kube-system always exists; never let Argo CD own it.
+            'CreateNamespace=false',
+          ],
+        },
+        ignoreDifferences: certManager ? undefined : generatedTlsDifferences(),
+      },
+    });
+  }
+}
+
+/**
+ * Without cert-manager the chart generates a new CA and key on every render (`helm template`
+ * cannot `lookup` the live Secret), so the webhooks' caBundle and the TLS Secret differ from the
+ * live ones on every refresh. Argo CD ignores them; RespectIgnoreDifferences keeps the live pair
+ * on sync, so caBundle and Secret stay matched. Names from the chart's webhook.yaml and _helpers.tpl.
+ */
+export function generatedTlsDifferences(): ApplicationSpecIgnoreDifferences[] {
+  const caBundles = ['.webhooks[]?.clientConfig.caBundle'];
+  return [
+    {
+      group: 'admissionregistration.k8s.io',
+      kind: 'MutatingWebhookConfiguration',
+      name: LB_CONTROLLER_GENERATED_TLS.webhookConfiguration,
+      jqPathExpressions: caBundles,
+    },
+    {
+      group: 'admissionregistration.k8s.io',
+      kind: 'ValidatingWebhookConfiguration',
+      name: LB_CONTROLLER_GENERATED_TLS.webhookConfiguration,
+      jqPathExpressions: caBundles,
+    },
+    {
+      kind: 'Secret',
+      name: LB_CONTROLLER_GENERATED_TLS.tlsSecret,
+      namespace: LB_CONTROLLER_NAMESPACE,
+      jqPathExpressions: ['.data'],
+    },
+  ];
+}
