@@ -2,7 +2,8 @@
 // The chart places data from the pure builders; it decides no numbers of its own.
 import { createHash } from 'node:crypto';
 import { Chart, ChartProps } from 'cdk8s';
-import { k8s } from 'cdk8s-plus-28';
+// The 1.28 bindings alone: the rest of cdk8s-plus is not used, and loading it costs synth time.
+import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
 import { stringify as toYaml } from 'yaml';
 import { EdgeConfig } from '../config/schema';

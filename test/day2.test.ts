@@ -93,7 +93,7 @@ describe('destroy order', () => {
 
 describe('clear failures with the real kubectl', () => {
   const day2 = (args: string[], env: NodeJS.ProcessEnv) =>
-    spawnSync(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'scripts', 'day2.ts'), ...args], {
+    spawnSync(process.execPath, ['--require', 'tsx/cjs', path.join(PROJECT_ROOT, 'scripts', 'day2.ts'), ...args], {
       cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, ...env },
     });
 

@@ -118,3 +118,13 @@ describe('safe synthesis', () => {
     expect(snapshotTree(path.join(projectRoot, 'dist'))).toEqual({ 'previous.yaml': 'kind: previous\n' });
   });
 });
+
+describe('snapshots', () => {
+  test('snapshot: the AppProjects chart', () => {
+    expect(projects).toMatchSnapshot();
+  });
+
+  test('snapshot: the root Application chart', () => {
+    expect(root).toMatchSnapshot();
+  });
+});

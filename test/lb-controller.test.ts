@@ -387,3 +387,13 @@ describe('bad input', () => {
     expect(() => buildLbControllerValues(withValues)).toThrow(ConfigError);
   });
 });
+
+describe('snapshots', () => {
+  test('snapshot: the controller Application chart', () => {
+    expect(applicationOf(config())).toMatchSnapshot();
+  });
+
+  test('snapshot: the eksctl ClusterConfig', () => {
+    expect(serializeEksctlConfig(buildEksctlClusterConfig(config()))).toMatchSnapshot();
+  });
+});
