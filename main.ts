@@ -8,6 +8,7 @@ import { AppProjectsChart, lbControllerProjectName, RootApplicationChart } from 
 import { buildEksctlClusterConfig, EKSCTL_CONFIG_PATH, serializeEksctlConfig } from './charts/eksctl-cluster-config';
 import { buildEnvoyBootstrap } from './charts/envoy-bootstrap';
 import { EnvoyEdgeChart } from './charts/envoy-edge';
+import { assertValidEnvoyBootstrap, EnvoyBootstrapError } from './charts/envoy-validator';
 import { LbControllerChart } from './charts/lb-controller';
 import { EmptyOutputError, writeOutputsAtomically } from './scripts/write-outputs';
 
@@ -17,6 +18,12 @@ export const OUTPUT_DIRS = ['dist', 'argocd', 'eksctl'] as const;
 /** Builds every output under `root` (normally a staging folder). Pure apart from writing files there. */
 export function synthesize(config: EdgeConfig, root: string): void {
   const bootstrap = buildEnvoyBootstrap(config);
+  // Checked against Envoy's own API definitions before any file is written, so a bad value stops here
+  // rather than crash-looping the pods. The container exposes both ports; the Service targets the listener.
+  const { listenerPort, readyPort } = config.envoy;
+  assertValidEnvoyBootstrap(bootstrap, {
+    ports: { containerPorts: [listenerPort, readyPort], serviceTargetPorts: [listenerPort] },
+  });
 
   const app = (dir: string) => new App({ outdir: path.join(root, dir), yamlOutputType: YamlOutputType.FILE_PER_CHART });
 
@@ -46,7 +53,7 @@ if (require.main === module) {
   try {
     synthesizeProject(process.cwd());
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof EmptyOutputError) {
+    if (err instanceof ConfigError || err instanceof EnvoyBootstrapError || err instanceof EmptyOutputError) {
       console.error(`synth stopped, nothing was written: ${err.message}`);
       process.exit(1);
     }

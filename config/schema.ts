@@ -132,8 +132,8 @@ const backendSchema = z.strictObject({
 const rateLimitSchema = z.strictObject({
   /** Fleet-wide bucket size: the burst of new WebSocket upgrades the whole Envoy fleet admits. */
   maxTokens: int(1, 1_000_000).prefault(10),
-  /** Fleet-wide tokens added every fillInterval. */
-  tokensPerFill: int(1, 1_000_000).prefault(1),
+  /** Fleet-wide tokens added every fillInterval. Envoy's TokenBucket rule (> 0) is checked by the Envoy validator. */
+  tokensPerFill: int(0, 1_000_000).prefault(1),
   fillInterval: duration(50, 3_600_000).prefault('1s'),
 });
 
@@ -151,8 +151,8 @@ const healthCheckSchema = z.strictObject({
   timeout: duration(100, 60_000).prefault('2s'),
   healthyThreshold: int(1, 10).prefault(2),
   unhealthyThreshold: int(1, 10).prefault(3),
-  /** Interval used while no traffic has gone to the cluster yet. */
-  noTrafficInterval: duration(1000, 300_000).prefault('10s'),
+  /** Interval used while no traffic has gone to the cluster yet. Envoy's rule (> 0) is checked by the Envoy validator. */
+  noTrafficInterval: duration(0, 300_000).prefault('10s'),
 });
 
 const envoySchema = z.strictObject({

@@ -4,6 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../config/load';
 import { ConfigError, parseConfig } from '../config/schema';
+import { EnvoyBootstrapError } from '../charts/envoy-validator';
 import { OUTPUT_DIRS, synthesizeProject } from '../main';
 import { snapshotTree, tempProject } from './helpers';
 
@@ -66,6 +67,25 @@ describe('bad input stops synthesis and leaves the outputs untouched', () => {
   ])('GIVEN %s WHEN synthesizing THEN it stops with a message naming field, value and what is allowed', (_name, bad, message) => {
     const { error, outputsUnchanged } = synthBadOverGood(bad);
     expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain(message);
+    expect(outputsUnchanged).toBe(true);
+  });
+
+  test.each([
+    [
+      'zero tokens per fill',
+      { envoy: { rateLimit: { tokensPerFill: 0 } } },
+      'token_bucket.tokens_per_fill: uint32.gt: must be greater than 0; got 0 (config: envoy.rateLimit.tokensPerFill)',
+    ],
+    [
+      'a zero no-traffic health check interval',
+      { envoy: { healthCheck: { noTrafficInterval: '0s' } } },
+      'health_checks[0].no_traffic_interval: duration.gt: must be greater than 0s; got 0s (config: envoy.healthCheck.noTrafficInterval)',
+    ],
+  ])('GIVEN %s, which only Envoy\'s API rules refuse, WHEN synthesizing THEN the Envoy validator stops it and nothing is written', (_name, bad, message) => {
+    const { error, outputsUnchanged } = synthBadOverGood(bad);
+    expect(error).toBeInstanceOf(EnvoyBootstrapError);
+    expect(error.message).toContain('the Envoy bootstrap would be rejected');
     expect(error.message).toContain(message);
     expect(outputsUnchanged).toBe(true);
   });
