@@ -430,7 +430,8 @@ describe('the validate:envoy command', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'envoy-validator-'));
   const run = (file: string) => {
     try {
-      const stdout = execFileSync(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx'), ['scripts/validate-envoy.ts', file], {
+      // The way `npm run validate:envoy` runs it (tsx's CommonJS hook: the fastest start).
+      const stdout = execFileSync(process.execPath, ['--require', 'tsx/cjs', 'scripts/validate-envoy.ts', file], {
         cwd: PROJECT_ROOT,
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
