@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { stringify as toYaml } from 'yaml';
 import { EdgeConfig } from '../config/schema';
 import { buildEnvoyBootstrap, EnvoyBootstrap, ENVOY_NAMES, perReplicaLimits } from './envoy-bootstrap';
+import { lintExceptionAnnotations } from './lint-exceptions';
 import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from './sync-waves';
 
 /** Object names fixed by the seed; users refer to them in dashboards and runbooks. */
@@ -25,6 +26,9 @@ export const EDGE_NAMES = {
 } as const;
 
 export const BOOTSTRAP_HASH_ANNOTATION = 'envoy-edge/bootstrap-sha256';
+
+/** Envoy writes no files (read-only root, /tmp in memory): container logs are all it uses on the node's disk. */
+const EPHEMERAL_STORAGE = '64Mi';
 
 /** Seconds the LB controller may take to deregister a terminating pod before the ALB starts draining it. */
 const DEREGISTRATION_PROPAGATION_SECONDS = 15;
@@ -144,7 +148,17 @@ export class EnvoyEdgeChart extends Chart {
 
     // Headless: DNS returns every ready backend pod, so Envoy balances, limits and health-checks each one.
     new k8s.KubeService(this, 'backend-headless-service', {
-      metadata: { name: config.backend.serviceName, namespace: config.backend.namespace, annotations: wave },
+      metadata: {
+        name: config.backend.serviceName,
+        namespace: config.backend.namespace,
+        annotations: {
+          ...wave,
+          ...lintExceptionAnnotations({
+            kubeScore: { 'service-targets-pod': 'selects the WebSocket server pods, which another part of the platform deploys' },
+            kubeLinter: { 'dangling-service': 'selects the WebSocket server pods, which another part of the platform deploys' },
+          }),
+        },
+      },
       spec: {
         clusterIp: 'None',
         selector: config.backend.selector,
@@ -204,8 +218,24 @@ export class EnvoyEdgeChart extends Chart {
       labelSelector: { matchLabels: podLabels },
     });
 
+    const spreadReason = 'replicas are kept on separate nodes by a DoNotSchedule topology spread on kubernetes.io/hostname';
     new k8s.KubeDeployment(this, 'deployment', {
-      metadata: { name: EDGE_NAMES.deployment, namespace: envoy.namespace, annotations: wave },
+      metadata: {
+        name: EDGE_NAMES.deployment,
+        namespace: envoy.namespace,
+        annotations: {
+          ...wave,
+          ...lintExceptionAnnotations({
+            kubeScore: {
+              'pod-probes-identical': 'both probes must read GET /ready on 9901 (the seed); liveness tolerates 3 misses 10 s apart',
+              'container-image-pull-policy': 'the image is pinned to an exact release, so IfNotPresent always runs the same image',
+              'container-security-context-user-group-id': 'the seed fixes uid 1000 for Envoy',
+              'deployment-has-host-podantiaffinity': spreadReason,
+            },
+            kubeLinter: { 'no-anti-affinity': spreadReason },
+          }),
+        },
+      },
       spec: {
         replicas: envoy.replicas,
         selector: { matchLabels: podLabels },
@@ -248,10 +278,12 @@ export class EnvoyEdgeChart extends Chart {
                   limits: {
                     cpu: k8s.Quantity.fromString(envoy.resources.cpuLimit.text),
                     memory: k8s.Quantity.fromString(envoy.resources.memoryLimit.text),
+                    'ephemeral-storage': k8s.Quantity.fromString(EPHEMERAL_STORAGE),
                   },
                   requests: {
                     cpu: k8s.Quantity.fromString(envoy.resources.cpuRequest.text),
                     memory: k8s.Quantity.fromString(envoy.resources.memoryRequest.text),
+                    'ephemeral-storage': k8s.Quantity.fromString(EPHEMERAL_STORAGE),
                   },
                 },
                 securityContext: {

@@ -51,8 +51,9 @@ describe('deployment', () => {
   });
 
   test('GIVEN the pod limits THEN it gets 250m CPU and 256Mi, with requests', () => {
-    expect(envoy.resources.limits).toEqual({ cpu: '250m', memory: '256Mi' });
-    expect(envoy.resources.requests).toEqual({ cpu: '250m', memory: '256Mi' });
+    expect(envoy.resources.limits).toMatchObject({ cpu: '250m', memory: '256Mi' });
+    expect(envoy.resources.requests).toMatchObject({ cpu: '250m', memory: '256Mi' });
+    expect(envoy.resources.limits['ephemeral-storage']).toBe(envoy.resources.requests['ephemeral-storage']);
   });
 
   test('GIVEN the restricted Pod Security level THEN Envoy runs as uid 1000 with a read-only root and no privileges', () => {
@@ -184,5 +185,18 @@ describe('availability and network', () => {
     const ports = egress.flatMap((rule: any) => rule.ports.map((p: any) => `${p.protocol}/${p.port}`)).sort();
     expect(ports).toEqual(['TCP/53', 'TCP/8080', 'TCP/8081', 'UDP/53']);
     expect(egress[1].to[0].podSelector.matchLabels).toEqual({ app: 'envoy-poc-app-server' });
+  });
+});
+
+describe('linter exceptions', () => {
+  test('GIVEN any object that skips a linter check THEN the check is named in the linter\'s own annotation with a reason', () => {
+    const skipped = objects.filter((o) => o.metadata.annotations?.['kube-score/ignore']);
+    expect(skipped.map((o) => o.metadata.name).sort()).toEqual(['envoy-poc-app-server-service', 'envoy-proxy']);
+    for (const o of skipped) {
+      for (const check of o.metadata.annotations['kube-score/ignore'].split(',')) {
+        expect(o.metadata.annotations[`kube-score-reason.envoy-edge/${check}`]).toMatch(/^.{20,}$/);
+      }
+    }
+    expect(deployment.metadata.annotations['ignore-check.kube-linter.io/no-anti-affinity']).toMatch(/hostname/);
   });
 });
