@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# Builds (once) and caches the tools that verify the generated manifests against a
+# real Kubernetes API server and linters. Verification tooling only: the product
+# itself never runs any of this.
+#
+#   bash scripts/cluster/build-tools.sh            # build what is missing, print the env file
+#   . "${VERIFY_CACHE_DIR:-$HOME/.cache/envoy-edge-verify}/tools.env"
+#
+# What it provides (each built or fetched from a package registry, pinned below):
+#   kube-apiserver, kubectl  Kubernetes $K8S_VERSION, built from the k8s.io/kubernetes Go
+#                            module with this machine's Go (throwaway module + replaces)
+#   etcd                     Debian's etcd-server package, unpacked (no service is started);
+#                            fallback: built from go.etcd.io/etcd/server/v3
+#   kubeconform, kube-score  go install, pinned versions
+#   kubeconform schemas      generated offline from the swagger.json inside the
+#                            k8s.io/kubernetes module zip, plus the Argo CD and AWS LB
+#                            controller CRDs from ../shared (when present)
+# kube-linter is NOT provided: its Go module (golang.stackrox.io/kube-linter) is not
+# served by the Go module proxy reachable here, and no other registry here ships it.
+#
+# Environment:
+#   VERIFY_CACHE_DIR   cache root (default $HOME/.cache/envoy-edge-verify). Everything,
+#                      including the Go module and build caches, lives there.
+#   VERIFY_SHARED_DIR  where crds/ live (default: <repo>/../shared)
+#   VERIFY_ETCD_FROM   apt (default) or go
+# Output: $VERIFY_CACHE_DIR/tools.env (sets PATH and VERIFY_* variables, see the end).
+set -euo pipefail
+
+# ---- pinned versions (change one and that tool is rebuilt) --------------------------
+K8S_VERSION=v1.28.15            # latest v1.28 patch; staging modules are v0.28.15
+ETCD_DEB_VERSION=3.4.23-4+b4    # Debian bookworm etcd-server
+ETCD_GO_VERSION=v3.5.35         # fallback when apt cannot give etcd-server
+KUBECONFORM_VERSION=v0.8.0
+KUBE_SCORE_VERSION=v1.20.0
+# --------------------------------------------------------------------------------------
+
+log() { printf '[build-tools] %s\n' "$*" >&2; }
+die() { printf '[build-tools] ERROR: %s\n' "$*" >&2; exit 1; }
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(git -C "$SCRIPT_DIR" rev-parse --show-toplevel 2>/dev/null || (cd "$SCRIPT_DIR/../.." && pwd))"
+CACHE="${VERIFY_CACHE_DIR:-$HOME/.cache/envoy-edge-verify}"
+SHARED="${VERIFY_SHARED_DIR:-$REPO_ROOT/../shared}"
+mkdir -p "$CACHE"
+CACHE="$(cd "$CACHE" && pwd)"
+
+command -v go >/dev/null || die "go is not installed (this machine kind ships it)"
+command -v python3 >/dev/null || die "python3 is needed for the schema generator"
+python3 -c "import yaml" 2>/dev/null || pip install --quiet "pyyaml==6.0.3" >&2 || die "PyYAML is needed for the schema generator"
+GO_VERSION="$(go env GOVERSION)"
+K8S_STAGING_VERSION="v0.${K8S_VERSION#v1.}"
+
+# Self-contained Go caches: an empty VERIFY_CACHE_DIR really is a cold start, and
+# -modcacherw keeps the module cache removable with rm -rf.
+export GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/build" GOPATH="$CACHE/go/path"
+export GOTOOLCHAIN=local GOFLAGS="-modcacherw -buildvcs=false -p=2" CGO_ENABLED=0
+
+# One build at a time per cache dir (two CI runs on one machine would race).
+exec 9>"$CACHE/.lock"
+if ! flock -w 3600 9; then die "could not lock $CACHE/.lock within an hour"; fi
+
+# Runs "$@" in a fresh work dir and moves it to $1 only on success, so a half-built
+# tool never looks done. Usage: build_into FINAL_DIR FUNCTION
+build_into() {
+  local final="$1" fn="$2" tmp
+  local rc
+  tmp="$(mktemp -d "$CACHE/.tmp.XXXXXX")"
+  # Not under `if`: set -e must stay in force inside the subshell.
+  set +e
+  ( set -e; cd "$tmp"; "$fn" "$tmp" ) >&2
+  rc=$?
+  set -e
+  if [ "$rc" -ne 0 ]; then
+    rm -rf "$tmp"
+    die "building $(basename "$final") failed (see the messages above)"
+  fi
+  rm -rf "$final"
+  mkdir -p "$(dirname "$final")"
+  mv "$tmp" "$final"
+}
+
+# ---- kube-apiserver + kubectl ------------------------------------------------------
+build_k8s() {
+  local dir="$1" info commit date ldflags pkg v
+  log "kube-apiserver/kubectl $K8S_VERSION: resolving k8s.io/kubernetes (module download)"
+  info="$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION")" \
+    || die "go mod download k8s.io/kubernetes@$K8S_VERSION failed: $info"
+  local kdir
+  kdir="$(printf '%s' "$info" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+  commit="$(printf '%s' "$info" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("Origin",{}).get("Hash",""))')"
+  date="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Time"][:19]+"Z")' \
+    "$GOMODCACHE/cache/download/k8s.io/kubernetes/@v/$K8S_VERSION.info")"
+  # k8s.io/kubernetes replaces every k8s.io/* staging module with ./staging/...; those
+  # directories are not in the module zip, so point each at its published v0.x version.
+  {
+    printf 'module verify.local/kubebuild\n\ngo 1.20\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n' "$K8S_VERSION"
+    grep -E '^[[:space:]]*k8s\.io/[^ ]+ => \./staging/' "$kdir/go.mod" \
+      | awk -v v="$K8S_STAGING_VERSION" '{printf "\t%s => %s %s\n", $1, $1, v}'
+    printf ')\n'
+  } > go.mod
+  [ "$(grep -c '=> k8s.io/' go.mod)" -ge 20 ] || die "found too few staging replaces in $kdir/go.mod"
+  log "kube-apiserver/kubectl: go get (downloads the dependency modules; cold: a few minutes)"
+  go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" "k8s.io/kubernetes/cmd/kubectl@$K8S_VERSION" \
+    >get.log 2>&1 || { tail -n 40 get.log >&2; die "go get for kube-apiserver failed"; }
+  ldflags="-s -w"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    v="${K8S_VERSION#v}"
+    ldflags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=${v%%.*}"
+    v="${v#*.}"
+    ldflags+=" -X $pkg.gitMinor=${v%%.*} -X $pkg.gitCommit=$commit -X $pkg.gitTreeState=clean -X $pkg.buildDate=$date"
+  done
+  log "kube-apiserver/kubectl: go build with $GO_VERSION (cold: 10-20 min on 2 cores)"
+  mkdir -p bin
+  go build -trimpath -ldflags "$ldflags" -o bin/ \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl \
+    || die "go build of kube-apiserver $K8S_VERSION with $GO_VERSION failed"
+  ./bin/kube-apiserver --version
+  ./bin/kubectl version --client
+}
+
+# ---- etcd ----------------------------------------------------------------------------
+fetch_etcd_deb() {
+  local dir="$1" deb
+  log "etcd: apt-get download etcd-server=$ETCD_DEB_VERSION (unpacked only; no service is installed or started)"
+  chmod 0777 "$dir"   # apt's _apt user writes the download here
+  if ! apt-get download "etcd-server=$ETCD_DEB_VERSION" >apt.log 2>&1; then
+    log "etcd: not in the package lists; running apt-get update once"
+    apt-get update >>apt.log 2>&1 || { tail -n 20 apt.log >&2; return 1; }
+    apt-get download "etcd-server=$ETCD_DEB_VERSION" >>apt.log 2>&1 || { tail -n 20 apt.log >&2; return 1; }
+  fi
+  deb="$(ls etcd-server_*.deb)"
+  dpkg-deb -x "$deb" unpacked
+  mkdir -p bin
+  mv unpacked/usr/bin/etcd bin/etcd
+  rm -rf unpacked "$deb" apt.log
+  ./bin/etcd --version
+}
+build_etcd_go() {
+  local dir="$1"
+  log "etcd: building go.etcd.io/etcd/server/v3@$ETCD_GO_VERSION with $GO_VERSION"
+  printf 'module verify.local/etcdbuild\n\ngo 1.22\n' > go.mod
+  go get "go.etcd.io/etcd/server/v3@$ETCD_GO_VERSION" >get.log 2>&1 || { tail -n 40 get.log >&2; return 1; }
+  mkdir -p bin
+  go build -trimpath -ldflags "-s -w" -o bin/etcd go.etcd.io/etcd/server/v3
+  ./bin/etcd --version
+}
+
+# ---- linters ---------------------------------------------------------------------------
+build_kubeconform() {
+  log "kubeconform $KUBECONFORM_VERSION: go install"
+  GOBIN="$1/bin" go install -trimpath -ldflags "-s -w -X main.version=$KUBECONFORM_VERSION" \
+    "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
+  "$1/bin/kubeconform" -v
+}
+build_kube_score() {
+  log "kube-score $KUBE_SCORE_VERSION: go install"
+  GOBIN="$1/bin" go install -trimpath \
+    -ldflags "-s -w -X main.version=${KUBE_SCORE_VERSION#v} -X main.commit=module -X main.date=module" \
+    "github.com/zegl/kube-score/cmd/kube-score@$KUBE_SCORE_VERSION"
+  "$1/bin/kube-score" version
+}
+
+# ---- kubeconform schemas -------------------------------------------------------------
+GEN="$SCRIPT_DIR/gen-kubeconform-schemas.py"
+GEN_HASH="$(sha256sum "$GEN" | cut -c1-12)"
+gen_k8s_schemas() {
+  local dir="$1" kdir
+  kdir="$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+  [ -f "$kdir/api/openapi-spec/swagger.json" ] || die "no api/openapi-spec/swagger.json in k8s.io/kubernetes@$K8S_VERSION"
+  python3 "$GEN" k8s --k8s-version "$K8S_VERSION" "$kdir/api/openapi-spec/swagger.json" "$dir"
+}
+CRD_FILES=()
+gen_crd_schemas() {
+  python3 "$GEN" crd "$1" "${CRD_FILES[@]}"
+}
+
+ensure() { # ensure NAME FINAL_DIR FUNCTION
+  if [ -d "$2" ]; then
+    log "$1: cached ($2)"
+  else
+    build_into "$2" "$3"
+    log "$1: built ($2)"
+  fi
+}
+
+ensure "kube-apiserver+kubectl $K8S_VERSION" "$CACHE/k8s-$K8S_VERSION-$GO_VERSION" build_k8s
+case "${VERIFY_ETCD_FROM:-apt}" in
+  apt)
+    if command -v apt-get >/dev/null; then
+      ensure "etcd $ETCD_DEB_VERSION (Debian)" "$CACHE/etcd-deb-$ETCD_DEB_VERSION" fetch_etcd_deb
+      ETCD_DIR="$CACHE/etcd-deb-$ETCD_DEB_VERSION"
+    else
+      log "etcd: no apt-get here; building from Go modules instead"
+      ensure "etcd $ETCD_GO_VERSION (Go)" "$CACHE/etcd-go-$ETCD_GO_VERSION-$GO_VERSION" build_etcd_go
+      ETCD_DIR="$CACHE/etcd-go-$ETCD_GO_VERSION-$GO_VERSION"
+    fi ;;
+  go)
+    ensure "etcd $ETCD_GO_VERSION (Go)" "$CACHE/etcd-go-$ETCD_GO_VERSION-$GO_VERSION" build_etcd_go
+    ETCD_DIR="$CACHE/etcd-go-$ETCD_GO_VERSION-$GO_VERSION" ;;
+  *) die "VERIFY_ETCD_FROM must be apt or go" ;;
+esac
+ensure "kubeconform $KUBECONFORM_VERSION" "$CACHE/kubeconform-$KUBECONFORM_VERSION-$GO_VERSION" build_kubeconform
+ensure "kube-score $KUBE_SCORE_VERSION" "$CACHE/kube-score-$KUBE_SCORE_VERSION-$GO_VERSION" build_kube_score
+K8S_SCHEMA_DIR="$CACHE/schemas/k8s-$K8S_VERSION-gen$GEN_HASH"
+ensure "kubeconform schemas for Kubernetes $K8S_VERSION" "$K8S_SCHEMA_DIR" gen_k8s_schemas
+
+CRD_SCHEMA_DIR=""
+if [ -d "$SHARED/crds" ]; then
+  SHARED="$(cd "$SHARED" && pwd)"
+  mapfile -t CRD_FILES < <(find "$SHARED/crds" -type f \( -name '*.yaml' -o -name '*.yml' \) | LC_ALL=C sort)
+  [ "${#CRD_FILES[@]}" -gt 0 ] || die "no CRD files under $SHARED/crds"
+  CRD_HASH="$( (printf '%s\n' "$GEN_HASH"; cat "${CRD_FILES[@]}") | sha256sum | cut -c1-12)"
+  CRD_SCHEMA_DIR="$CACHE/schemas/crds-$CRD_HASH"
+  ensure "kubeconform schemas for ${#CRD_FILES[@]} CRD files in $SHARED/crds" "$CRD_SCHEMA_DIR" gen_crd_schemas
+else
+  log "WARNING: $SHARED/crds not found: no CRD schemas for kubeconform (Argo CD kinds will be reported missing)"
+fi
+
+# Stable names for the current versions.
+mkdir -p "$CACHE/bin"
+ln -sfn "$CACHE/k8s-$K8S_VERSION-$GO_VERSION/bin/kube-apiserver" "$CACHE/bin/kube-apiserver"
+ln -sfn "$CACHE/k8s-$K8S_VERSION-$GO_VERSION/bin/kubectl" "$CACHE/bin/kubectl"
+ln -sfn "$ETCD_DIR/bin/etcd" "$CACHE/bin/etcd"
+ln -sfn "$CACHE/kubeconform-$KUBECONFORM_VERSION-$GO_VERSION/bin/kubeconform" "$CACHE/bin/kubeconform"
+ln -sfn "$CACHE/kube-score-$KUBE_SCORE_VERSION-$GO_VERSION/bin/kube-score" "$CACHE/bin/kube-score"
+
+KCF_ARGS="-strict -summary -kubernetes-version ${K8S_VERSION#v} -schema-location $K8S_SCHEMA_DIR"
+[ -z "$CRD_SCHEMA_DIR" ] || KCF_ARGS+=" -schema-location $CRD_SCHEMA_DIR/{{.ResourceKind}}{{.KindSuffix}}.json"
+cat > "$CACHE/tools.env.tmp" <<EOF
+# Written by scripts/cluster/build-tools.sh; source it.
+export VERIFY_CACHE_DIR='$CACHE'
+export PATH='$CACHE/bin':"\$PATH"
+export VERIFY_K8S_VERSION='$K8S_VERSION'
+export VERIFY_KUBE_APISERVER='$CACHE/bin/kube-apiserver'
+export VERIFY_KUBECTL='$CACHE/bin/kubectl'
+export VERIFY_ETCD='$CACHE/bin/etcd'
+export VERIFY_KUBECONFORM='$CACHE/bin/kubeconform'
+export VERIFY_KUBE_SCORE='$CACHE/bin/kube-score'
+export VERIFY_K8S_SCHEMA_DIR='$K8S_SCHEMA_DIR'
+export VERIFY_CRD_SCHEMA_DIR='$CRD_SCHEMA_DIR'
+# usage: kubeconform \$VERIFY_KUBECONFORM_ARGS FILE|DIR...  (word-split on purpose; no spaces in paths)
+export VERIFY_KUBECONFORM_ARGS='$KCF_ARGS'
+EOF
+mv "$CACHE/tools.env.tmp" "$CACHE/tools.env"
+case "$CACHE" in *" "*) die "VERIFY_CACHE_DIR must not contain spaces ($CACHE)";; esac
+log "versions: kube-apiserver/kubectl $K8S_VERSION ($GO_VERSION), etcd $("$CACHE/bin/etcd" --version | head -n1 | awk '{print $NF}'), kubeconform $KUBECONFORM_VERSION, kube-score $KUBE_SCORE_VERSION"
+log "done; source $CACHE/tools.env"
+echo "$CACHE/tools.env"
