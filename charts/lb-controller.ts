@@ -34,7 +34,8 @@ export interface LbControllerChartProps extends ChartProps {
   readonly project?: string;
 }
 
-const DNS_LABEL = /^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+// Kubernetes object names (an AppProject's too) are DNS-1123 subdomains: up to 253 characters.
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export class LbControllerChart extends Chart {
   /** The Argo CD Application that installs the controller. */
@@ -44,9 +45,9 @@ export class LbControllerChart extends Chart {
     super(scope, id, props);
     const { config } = props;
     const project = props.project ?? config.gitops.project;
-    if (!DNS_LABEL.test(project)) {
+    if (!DNS_SUBDOMAIN.test(project)) {
       throw new Error(
-        `LbControllerChart props.project: got ${JSON.stringify(project)}; allowed: an Argo CD project name (a DNS-1123 label)`,
+        `LbControllerChart props.project: got ${JSON.stringify(project)}; allowed: an Argo CD project name (a DNS-1123 subdomain)`,
       );
     }
     const { releaseName, chartVersion, certManager } = config.lbController;

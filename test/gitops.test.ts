@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { AppProjectsChart, RootApplicationChart } from '../charts/argocd-root';
 import { EnvoyEdgeChart } from '../charts/envoy-edge';
 import { LbControllerChart } from '../charts/lb-controller';
+import { synthesizeProject } from '../main';
 import { EmptyOutputError, writeOutputsAtomically } from '../scripts/write-outputs';
 import { configWith, findObject, snapshotTree, synthObjects, tempProject } from './helpers';
 
@@ -67,6 +68,13 @@ describe('AppProjects: least privilege', () => {
     const controllerApp = findObject(synthObjects((app) => new LbControllerChart(app, 'lbc', { config, project: 'envoy-edge-lb-controller' })), 'Application');
     expect(controllerApp.spec.project).toBe(controllerProject.metadata.name);
   });
+});
+
+test('GIVEN the longest project name the config allows (63) THEN synthesis succeeds and the controller project is that name plus -lb-controller', () => {
+  const longName = 'a'.repeat(63);
+  const { root: projectRoot, configFile } = tempProject({ gitops: { project: longName } });
+  synthesizeProject(projectRoot, configFile);
+  expect(snapshotTree(path.join(projectRoot, 'dist'))['lb-controller.k8s.yaml']).toContain(`project: ${longName}-lb-controller`);
 });
 
 describe('sync order inside dist/', () => {

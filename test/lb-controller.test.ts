@@ -304,10 +304,10 @@ describe('Argo CD Application', () => {
     expect(text).not.toMatch(/PRIVATE KEY|tls\.key|caBundle:/);
   });
 
-  test('GIVEN a project prop that is not a DNS label THEN the chart refuses it, naming the prop, the value and what is allowed', () => {
+  test('GIVEN a project prop that is not a DNS subdomain THEN the chart refuses it, naming the prop, the value and what is allowed', () => {
     const message = errorMessage(() => applicationOf(config(), 'Not A Project'));
     expect(message).toBe(
-      'LbControllerChart props.project: got "Not A Project"; allowed: an Argo CD project name (a DNS-1123 label)',
+      'LbControllerChart props.project: got "Not A Project"; allowed: an Argo CD project name (a DNS-1123 subdomain)',
     );
   });
 });
