@@ -5,7 +5,8 @@
 // fields, wrong types, unknown enum names and two members of one oneof are errors), every Any
 // resolved by its @type, then the protoc-gen-validate (PGV) rules carried on each field, then a
 // few cross-references the protos cannot express. The definitions are imports/envoy-api.json,
-// compiled from the .proto files by scripts/import-envoy-api.ts, read with protobufjs reflection.
+// compiled by cli/import-envoy-api.ts from the descriptors in go-control-plane's Go module for the
+// deployed Envoy release, read with protobufjs reflection.
 //
 // Field names: only proto names (snake_case) are accepted by default. Envoy's JSON parser also
 // takes lowerCamel JSON names; this repository writes proto names everywhere, so a lowerCamel key
@@ -620,7 +621,7 @@ class BootstrapChecker {
       this.notice(
         urlPath,
         'skipped: any @type not bundled',
-        `${fullName} imports definitions grpc-js-xds does not ship; its content was not checked`,
+        `${fullName} imports definitions the import did not include; its content was not checked`,
       );
       return undefined;
     }
