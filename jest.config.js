@@ -3,5 +3,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The live suite runs real Envoy processes: `npm run test:live`, with its own config.
+  testPathIgnorePatterns: ['/node_modules/', '/test/live/'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
 };
