@@ -8,6 +8,8 @@ export const ENVOY_NAMES = {
   readyListener: 'ready_listener',
   backendCluster: 'websocket_backend',
   adminCluster: 'admin_loopback',
+  /** The Envoy replicas themselves: the local cluster the fleet rate limit shares its bucket over. */
+  peersCluster: 'envoy_peers',
   websocketRoute: 'websocket_upgrade',
   readyPath: '/ready',
 } as const;
@@ -28,17 +30,29 @@ const TYPE = {
   fixedHeap: 'type.googleapis.com/envoy.extensions.resource_monitors.fixed_heap.v3.FixedHeapConfig',
   downstreamConnections:
     'type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig',
+  dnsCluster: 'type.googleapis.com/envoy.extensions.clusters.dns.v3.DnsCluster',
+  leastRequest: 'type.googleapis.com/envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest',
 } as const;
 
-/** Numbers each Envoy replica enforces so that the whole fleet enforces the configured totals. */
+/**
+ * How often each replica re-resolves its peers. A replica that joins or leaves changes the others'
+ * share of the fleet bucket within this time (measured in the live suite; README "What clients see").
+ */
+export const PEERS_DNS_REFRESH_MS = 1000;
+
+/**
+ * Numbers each Envoy replica enforces so that the whole fleet enforces the configured totals. The
+ * rate limit needs no split: Envoy shares the fleet bucket over the live peers itself.
+ */
 export interface PerReplicaLimits {
-  /** Token bucket size of one replica: the fleet's burst split evenly. */
-  readonly rateLimitMaxTokens: number;
-  readonly rateLimitTokensPerFill: number;
-  /** One replica refills every (fleet interval × replicas), so the fleet refills at the configured rate. */
-  readonly rateLimitFillIntervalMs: number;
   readonly maxConnections: number;
   readonly maxConnectionsPerBackendPod: number;
+  /**
+   * Requests that may wait for a backend connection. Every upgrade waits here while its own
+   * connection opens, so the queue holds every upgrade the bucket can admit within one queue
+   * timeout (a replica alone may hold the whole bucket); plain HTTP queues here too.
+   */
+  readonly maxPendingRequests: number;
   readonly maxDownstreamConnections: number;
   /** Worker threads: one per whole CPU of the limit, at least one. */
   readonly concurrency: number;
@@ -49,12 +63,12 @@ export interface PerReplicaLimits {
 export function perReplicaLimits(config: EdgeConfig): PerReplicaLimits {
   const { replicas, rateLimit, connections, resources } = config.envoy;
   return {
-    rateLimitMaxTokens: rateLimit.maxTokens / replicas,
-    rateLimitTokensPerFill: rateLimit.tokensPerFill,
-    rateLimitFillIntervalMs: rateLimit.fillInterval * replicas,
     maxConnections: connections.maxTotal / replicas,
     maxConnectionsPerBackendPod: connections.maxPerBackendPod / replicas,
-    maxDownstreamConnections: config.envoy.maxDownstreamConnections / replicas,
+    maxPendingRequests:
+      rateLimit.maxTokens + Math.ceil(connections.queueTimeout / rateLimit.fillInterval) * rateLimit.tokensPerFill,
+    // Rounded down, so the fleet never accepts more than the configured total.
+    maxDownstreamConnections: Math.floor(config.envoy.maxDownstreamConnections / replicas),
     concurrency: Math.max(1, Math.floor(resources.cpuLimit.millicores / 1000)),
     maxHeapSizeBytes: Math.floor(resources.memoryLimit.bytes * HEAP_SHARE_OF_MEMORY_LIMIT),
   };
@@ -70,6 +84,13 @@ export function backendDnsName(config: EdgeConfig): string {
   return `${config.backend.serviceName}.${config.backend.namespace}.svc.cluster.local`;
 }
 
+/** The headless Service over the ready Envoy pods, the members of the fleet rate limit. */
+export const PEERS_SERVICE_NAME = 'envoy-proxy-peers';
+
+export function peersDnsName(config: EdgeConfig): string {
+  return `${PEERS_SERVICE_NAME}.${config.envoy.namespace}.svc.cluster.local`;
+}
+
 export type EnvoyBootstrap = Record<string, unknown>;
 
 export function buildEnvoyBootstrap(config: EdgeConfig): EnvoyBootstrap {
@@ -80,9 +101,23 @@ export function buildEnvoyBootstrap(config: EdgeConfig): EnvoyBootstrap {
       // Admin can stop or drain Envoy: loopback only (DESIGN.md, "Admin stays inside the pod").
       address: socketAddress('127.0.0.1', config.envoy.adminPort),
     },
+    // The fleet rate limit divides its bucket by the number of hosts in this cluster.
+    cluster_manager: { local_cluster_name: ENVOY_NAMES.peersCluster },
+    layered_runtime: {
+      layers: [
+        {
+          name: 'static',
+          static_layer: {
+            // Least request counts streams still waiting for their connection; without it, upgrades that
+            // arrive together can all pick one idle pod and wait behind its per-pod limit (envoy#44989).
+            'envoy.reloadable_features.least_request_lb_count_pending_requests': true,
+          },
+        },
+      ],
+    },
     static_resources: {
-      listeners: [websocketListener(config, limits), readyListener(config)],
-      clusters: [backendCluster(config, limits), adminCluster(config)],
+      listeners: [websocketListener(config), readyListener(config)],
+      clusters: [backendCluster(config, limits), adminCluster(config), peersCluster(config)],
     },
     overload_manager: overloadManager(limits),
   };
@@ -92,7 +127,7 @@ function socketAddress(address: string, port: number) {
   return { socket_address: { address, port_value: port } };
 }
 
-function websocketListener(config: EdgeConfig, limits: PerReplicaLimits) {
+function websocketListener(config: EdgeConfig) {
   const { envoy } = config;
   return {
     name: ENVOY_NAMES.websocketListener,
@@ -119,6 +154,9 @@ function websocketListener(config: EdgeConfig, limits: PerReplicaLimits) {
               // Bounds how long an upgrade waits for a free backend slot; disarmed once the 101 starts.
               request_timeout: protoDuration(envoy.connections.queueTimeout),
               request_headers_timeout: '10s',
+              // After Envoy answers or resets a stream (an idle timeout, say), it waits this long for the
+              // client to close before closing the connection itself: Envoy's default, stated.
+              delayed_close_timeout: '1s',
               common_http_protocol_options: {
                 idle_timeout: protoDuration(envoy.connectionIdleTimeout),
                 headers_with_underscores_action: 'REJECT_REQUEST',
@@ -136,12 +174,18 @@ function websocketListener(config: EdgeConfig, limits: PerReplicaLimits) {
                       {
                         name: ENVOY_NAMES.websocketRoute,
                         match: { prefix: '/', headers: [upgradeIsWebsocket()] },
-                        route: routeToBackend(),
+                        route: upgradeToBackend(),
                         typed_per_filter_config: {
-                          'envoy.filters.http.local_ratelimit': newWebsocketRateLimit(limits),
+                          'envoy.filters.http.local_ratelimit': fleetWebsocketRateLimit(config),
                         },
                       },
-                      { name: 'plain_http', match: { prefix: '/' }, route: routeToBackend() },
+                      {
+                        name: 'plain_http',
+                        match: { prefix: '/' },
+                        // Bounds the whole request, a wait for a backend slot included (request_timeout stops
+                        // once a plain request has arrived whole).
+                        route: { cluster: ENVOY_NAMES.backendCluster, timeout: protoDuration(envoy.plainHttpTimeout) },
+                      },
                     ],
                   },
                 ],
@@ -166,13 +210,18 @@ function upgradeIsWebsocket() {
   return { name: 'upgrade', string_match: { exact: 'websocket', ignore_case: true } };
 }
 
-function routeToBackend() {
+function upgradeToBackend() {
   // timeout 0s: RouteAction.timeout defaults to 15 s, which must never apply to a long-lived WebSocket.
   return { cluster: ENVOY_NAMES.backendCluster, timeout: '0s' };
 }
 
-/** Token bucket per replica; the fleet of replicas adds up to the configured totals. */
-function newWebsocketRateLimit(limits: PerReplicaLimits) {
+/**
+ * The fleet's token bucket, as configured. Envoy shares it over the live members of the local
+ * cluster (the peers): with N members, each replica admits 1/N of it, and the shares follow the
+ * members as they come and go.
+ */
+function fleetWebsocketRateLimit(config: EdgeConfig) {
+  const { rateLimit } = config.envoy;
   const always = (runtimeKey: string) => ({
     runtime_key: runtimeKey,
     default_value: { numerator: 100, denominator: 'HUNDRED' },
@@ -182,19 +231,16 @@ function newWebsocketRateLimit(limits: PerReplicaLimits) {
     stat_prefix: 'websocket_upgrades',
     status: { code: 'TooManyRequests' },
     token_bucket: {
-      max_tokens: limits.rateLimitMaxTokens,
-      tokens_per_fill: limits.rateLimitTokensPerFill,
-      fill_interval: protoDuration(limits.rateLimitFillIntervalMs),
+      max_tokens: rateLimit.maxTokens,
+      tokens_per_fill: rateLimit.tokensPerFill,
+      fill_interval: protoDuration(rateLimit.fillInterval),
     },
+    local_cluster_rate_limit: {},
     filter_enabled: always('websocket_upgrades.rate_limit_enabled'),
     filter_enforced: always('websocket_upgrades.rate_limit_enforced'),
     enable_x_ratelimit_headers: 'DRAFT_VERSION_03',
-    response_headers_to_add: [
-      {
-        header: { key: 'retry-after', value: String(Math.ceil(limits.rateLimitFillIntervalMs / 1000)) },
-        append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
-      },
-    ],
+    // Seconds until this replica's bucket has a token again, computed by Envoy.
+    enable_retry_after_header: true,
   };
 }
 
@@ -229,6 +275,8 @@ function jsonStdoutAccessLog() {
           bytes_received: '%BYTES_RECEIVED%',
           bytes_sent: '%BYTES_SENT%',
           upgrade: '%REQ(UPGRADE)%',
+          // Why Envoy answered as it did, e.g. request_overall_timeout for a 503 after the queue timeout.
+          response_code_details: '%RESPONSE_CODE_DETAILS%',
           client_address: '%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%',
           request_id: '%REQ(X-REQUEST-ID)%',
           user_agent: '%REQ(USER-AGENT)%',
@@ -243,6 +291,9 @@ function readyListener(config: EdgeConfig) {
   return {
     name: ENVOY_NAMES.readyListener,
     address: socketAddress('0.0.0.0', config.envoy.readyPort),
+    // Probes and the ALB health check must get through when the client connection cap is reached,
+    // or a busy replica would be restarted (liveness) and cut every WebSocket on it.
+    ignore_global_conn_limit: true,
     filter_chains: [
       {
         filters: [
@@ -294,12 +345,20 @@ function backendCluster(config: EdgeConfig, limits: PerReplicaLimits) {
   const hc = envoy.healthCheck;
   return {
     name: ENVOY_NAMES.backendCluster,
-    // STRICT_DNS on a headless Service: one host per backend pod, re-resolved every dnsRefreshRate.
-    type: 'STRICT_DNS',
-    dns_lookup_family: 'V4_ONLY',
-    dns_refresh_rate: protoDuration(envoy.dnsRefreshRate),
-    respect_dns_ttl: false,
-    lb_policy: 'ROUND_ROBIN',
+    // A DNS cluster on a headless Service: one host per backend pod, re-resolved every dnsRefreshRate.
+    cluster_type: dnsClusterType(envoy.dnsRefreshRate),
+    // The pod with the fewest open requests (WebSockets), found by scanning all of them: round robin
+    // and two-choice picks can choose a pod at its per-pod limit while another has a free slot.
+    load_balancing_policy: {
+      policies: [
+        {
+          typed_extension_config: {
+            name: 'envoy.load_balancing_policies.least_request',
+            typed_config: { '@type': TYPE.leastRequest, selection_method: 'FULL_SCAN' },
+          },
+        },
+      ],
+    },
     connect_timeout: '5s',
     typed_extension_protocol_options: {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
@@ -329,7 +388,16 @@ function backendCluster(config: EdgeConfig, limits: PerReplicaLimits) {
         no_traffic_interval: protoDuration(hc.noTrafficInterval),
         healthy_threshold: hc.healthyThreshold,
         unhealthy_threshold: hc.unhealthyThreshold,
-        http_health_check: { path: backend.healthPath },
+        http_health_check: {
+          path: backend.healthPath,
+          // Healthy as Kubernetes probes count it (200-399).
+          expected_statuses: [{ start: 200, end: 400 }],
+          // Every other status counts towards unhealthy_threshold; otherwise Envoy ejects on the first one.
+          retriable_statuses: [
+            { start: 100, end: 200 },
+            { start: 400, end: 600 },
+          ],
+        },
       },
     ],
     circuit_breakers: {
@@ -338,13 +406,43 @@ function backendCluster(config: EdgeConfig, limits: PerReplicaLimits) {
           priority: 'DEFAULT',
           max_connections: limits.maxConnections,
           max_requests: limits.maxConnections,
-          // Upgrades waiting for a slot beyond this get 503 at once; those queued get 503 after queueTimeout.
-          max_pending_requests: limits.maxConnections,
+          // Upgrades beyond this get 503 at once (flag UO); those queued get 503 after queueTimeout.
+          max_pending_requests: limits.maxPendingRequests,
           max_retries: 1,
           track_remaining: true,
         },
       ],
       per_host_thresholds: [{ priority: 'DEFAULT', max_connections: limits.maxConnectionsPerBackendPod }],
+    },
+  };
+}
+
+/** Envoy's DNS cluster extension: the non-deprecated home of the DNS settings (envoy#36353). */
+function dnsClusterType(refreshMs: number) {
+  return {
+    name: 'envoy.clusters.dns',
+    typed_config: {
+      '@type': TYPE.dnsCluster,
+      dns_refresh_rate: protoDuration(refreshMs),
+      // Kubernetes DNS answers with short TTLs; re-resolve on our own schedule instead.
+      respect_dns_ttl: false,
+      dns_lookup_family: 'V4_ONLY',
+    },
+  };
+}
+
+/**
+ * The ready Envoy pods, found through a headless Service. Envoy never connects to them: the
+ * cluster exists to be counted by the fleet rate limit.
+ */
+function peersCluster(config: EdgeConfig) {
+  return {
+    name: ENVOY_NAMES.peersCluster,
+    cluster_type: dnsClusterType(PEERS_DNS_REFRESH_MS),
+    connect_timeout: '1s',
+    load_assignment: {
+      cluster_name: ENVOY_NAMES.peersCluster,
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(peersDnsName(config), config.envoy.readyPort) } }] }],
     },
   };
 }

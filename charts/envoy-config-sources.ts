@@ -15,6 +15,8 @@ const RATE_LIMITED_ROUTE = `${WEBSOCKET_HCM}.route_config.virtual_hosts[*].route
 const BACKEND_CLUSTER = 'static_resources.clusters[0]';
 const BACKEND_ENDPOINT = `${BACKEND_CLUSTER}.load_assignment.endpoints[*].lb_endpoints[*].endpoint`;
 const ADMIN_CLUSTER = 'static_resources.clusters[1]';
+const PEERS_ENDPOINT = 'static_resources.clusters[2].load_assignment.endpoints[*].lb_endpoints[*].endpoint';
+const PLAIN_HTTP_ROUTE = `${WEBSOCKET_HCM}.route_config.virtual_hosts[*].routes[1]`;
 
 /** Listener and cluster indexes follow the order buildEnvoyBootstrap emits them in. */
 export const ENVOY_CONFIG_SOURCES: readonly EnvoyConfigSource[] = [
@@ -24,12 +26,12 @@ export const ENVOY_CONFIG_SOURCES: readonly EnvoyConfigSource[] = [
   { pattern: `${WEBSOCKET_HCM}.stream_idle_timeout`, configField: 'envoy.streamIdleTimeout' },
   { pattern: `${WEBSOCKET_HCM}.request_timeout`, configField: 'envoy.connections.queueTimeout' },
   { pattern: `${WEBSOCKET_HCM}.common_http_protocol_options.idle_timeout`, configField: 'envoy.connectionIdleTimeout' },
-  // Per-replica values: the fleet-wide field divided (or, for the interval, multiplied) by envoy.replicas.
+  // The fleet bucket, as configured: Envoy shares it over the peers.
   { pattern: `${RATE_LIMITED_ROUTE}.token_bucket.max_tokens`, configField: 'envoy.rateLimit.maxTokens' },
   { pattern: `${RATE_LIMITED_ROUTE}.token_bucket.tokens_per_fill`, configField: 'envoy.rateLimit.tokensPerFill' },
   { pattern: `${RATE_LIMITED_ROUTE}.token_bucket.fill_interval`, configField: 'envoy.rateLimit.fillInterval' },
-  { pattern: `${RATE_LIMITED_ROUTE}.response_headers_to_add[*].header.value`, configField: 'envoy.rateLimit.fillInterval' },
-  { pattern: `${BACKEND_CLUSTER}.dns_refresh_rate`, configField: 'envoy.dnsRefreshRate' },
+  { pattern: `${PLAIN_HTTP_ROUTE}.route.timeout`, configField: 'envoy.plainHttpTimeout' },
+  { pattern: `${BACKEND_CLUSTER}.cluster_type.typed_config.dns_refresh_rate`, configField: 'envoy.dnsRefreshRate' },
   { pattern: `${BACKEND_ENDPOINT}.address.socket_address.address`, configField: 'backend.serviceName' },
   { pattern: `${BACKEND_ENDPOINT}.address.socket_address.port_value`, configField: 'backend.port' },
   { pattern: `${BACKEND_ENDPOINT}.health_check_config.port_value`, configField: 'backend.healthPort' },
@@ -41,7 +43,8 @@ export const ENVOY_CONFIG_SOURCES: readonly EnvoyConfigSource[] = [
   { pattern: `${BACKEND_CLUSTER}.health_checks[*].http_health_check.path`, configField: 'backend.healthPath' },
   { pattern: `${BACKEND_CLUSTER}.circuit_breakers.thresholds[*].max_connections`, configField: 'envoy.connections.maxTotal' },
   { pattern: `${BACKEND_CLUSTER}.circuit_breakers.thresholds[*].max_requests`, configField: 'envoy.connections.maxTotal' },
-  { pattern: `${BACKEND_CLUSTER}.circuit_breakers.thresholds[*].max_pending_requests`, configField: 'envoy.connections.maxTotal' },
+  // The queue holds the bucket plus what it refills within the queue timeout.
+  { pattern: `${BACKEND_CLUSTER}.circuit_breakers.thresholds[*].max_pending_requests`, configField: 'envoy.rateLimit.maxTokens' },
   {
     pattern: `${BACKEND_CLUSTER}.circuit_breakers.per_host_thresholds[*].max_connections`,
     configField: 'envoy.connections.maxPerBackendPod',
@@ -50,6 +53,8 @@ export const ENVOY_CONFIG_SOURCES: readonly EnvoyConfigSource[] = [
     pattern: `${ADMIN_CLUSTER}.load_assignment.endpoints[*].lb_endpoints[*].endpoint.address.socket_address.port_value`,
     configField: 'envoy.adminPort',
   },
+  { pattern: `${PEERS_ENDPOINT}.address.socket_address.address`, configField: 'envoy.namespace' },
+  { pattern: `${PEERS_ENDPOINT}.address.socket_address.port_value`, configField: 'envoy.readyPort' },
   // The heap ceiling is a share of the memory limit.
   { pattern: 'overload_manager.resource_monitors[0].typed_config.max_heap_size_bytes', configField: 'envoy.resources.memoryLimit' },
   {

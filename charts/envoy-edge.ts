@@ -6,8 +6,8 @@ import { Chart, ChartProps } from 'cdk8s';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
 import { stringify as toYaml } from 'yaml';
-import { EdgeConfig } from '../config/schema';
-import { buildEnvoyBootstrap, EnvoyBootstrap, ENVOY_NAMES, perReplicaLimits } from './envoy-bootstrap';
+import { EdgeConfig, rolloutSurge } from '../config/schema';
+import { buildEnvoyBootstrap, EnvoyBootstrap, ENVOY_NAMES, PEERS_SERVICE_NAME, perReplicaLimits } from './envoy-bootstrap';
 import { lintExceptionAnnotations } from './lint-exceptions';
 import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from './sync-waves';
 
@@ -18,6 +18,7 @@ export const EDGE_NAMES = {
   serviceAccount: 'envoy-proxy',
   bootstrapConfigMap: 'envoy-proxy-bootstrap',
   service: 'envoy-proxy-service',
+  peersService: PEERS_SERVICE_NAME,
   ingress: 'envoy-proxy-ingress',
   pdb: 'envoy-proxy',
   networkPolicy: 'envoy-proxy',
@@ -64,6 +65,28 @@ export function envoyArgs(config: EdgeConfig): string[] {
     '--drain-time-s', String(shutdownTiming(config).drainSeconds),
     '--log-level', 'info',
   ];
+}
+
+/**
+ * How pods are replaced. The connection caps are split per replica, and Kubernetes does not count a
+ * terminating pod (it keeps its WebSockets through preStop) against the rollout's limits. So with two
+ * or more replicas one pod leaves at a time, and its replacement counts as available only after a
+ * whole termination grace period, by when the pod before it has gone: at most one leaving pod holds
+ * connections beside the serving ones (README "Rollout" has the arithmetic). A single replica must
+ * surge, or it would serve nothing while it is replaced.
+ */
+export function rolloutStrategy(config: EdgeConfig): Pick<k8s.DeploymentSpec, 'strategy' | 'minReadySeconds'> {
+  const surge = rolloutSurge(config.envoy.replicas);
+  return {
+    strategy: {
+      type: 'RollingUpdate',
+      rollingUpdate: {
+        maxSurge: k8s.IntOrString.fromNumber(surge),
+        maxUnavailable: k8s.IntOrString.fromNumber(surge ? 0 : 1),
+      },
+    },
+    minReadySeconds: surge ? undefined : shutdownTiming(config).terminationGracePeriodSeconds,
+  };
 }
 
 /** Annotations that make the AWS Load Balancer Controller build the ALB we want. */
@@ -143,6 +166,19 @@ export class EnvoyEdgeChart extends Chart {
         type: 'ClusterIP',
         selector: podLabels,
         ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('websocket'), protocol: 'TCP' }],
+      },
+    });
+
+    // Headless, over the ready Envoy pods: each replica counts its peers in DNS to take its share of the
+    // fleet rate limit. Discovery only: Envoy never connects to it, the Ingress never routes to it,
+    // and its port is the ready port the NetworkPolicy already admits.
+    new k8s.KubeService(this, 'peers-service', {
+      metadata: { name: EDGE_NAMES.peersService, namespace, annotations: wave },
+      spec: {
+        clusterIp: 'None',
+        selector: podLabels,
+        publishNotReadyAddresses: false,
+        ports: [{ name: 'ready', port: config.envoy.readyPort, targetPort: k8s.IntOrString.fromString('ready'), protocol: 'TCP' }],
       },
     });
 
@@ -239,11 +275,7 @@ export class EnvoyEdgeChart extends Chart {
       spec: {
         replicas: envoy.replicas,
         selector: { matchLabels: podLabels },
-        // Surge first: a pod leaves only once its replacement is Ready (and, via the readiness gate, in the ALB).
-        strategy: {
-          type: 'RollingUpdate',
-          rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) },
-        },
+        ...rolloutStrategy(config),
         template: {
           metadata: {
             labels: podLabels,

@@ -159,8 +159,8 @@ const envoySchema = z.strictObject({
   namespace: dnsLabel().prefault('envoy-proxy'),
   image: matching(
     /^[a-z0-9]+([._/-][a-z0-9]+)*(:v?\d+\.\d+\.\d+|@sha256:[a-f0-9]{64})$/,
-    'an image pinned to an exact release (…:v1.39.5) or a sha256 digest; "latest" tags are not allowed',
-  ).prefault('envoyproxy/envoy:v1.39.5'),
+    'an image pinned to an exact release (…:v1.40.0) or a sha256 digest; "latest" tags are not allowed',
+  ).prefault('envoyproxy/envoy:v1.40.0'),
   replicas: int(1, 20).prefault(2),
   resources: z
     .strictObject({
@@ -181,9 +181,11 @@ const envoySchema = z.strictObject({
   streamIdleTimeout: duration(1000, 86_400_000).prefault('1h'),
   /** Idle time after which a downstream connection with no streams is closed. */
   connectionIdleTimeout: duration(1000, 86_400_000).prefault('1h'),
+  /** The most a plain HTTP request (not an upgrade) may take, a wait for a backend slot included; then 504. */
+  plainHttpTimeout: duration(1000, 3_600_000).prefault('15s'),
   /** How long Envoy drains listeners when asked to drain. */
   drainTime: duration(1000, 600_000).prefault('15s'),
-  /** Fleet-wide cap on client connections, split across replicas, enforced by the overload manager. */
+  /** Fleet-wide cap on client connections, split across replicas (rounded down), enforced by the overload manager. */
   maxDownstreamConnections: int(1, 10_000_000).prefault(10_000),
   rateLimit: rateLimitSchema.prefault({}),
   connections: connectionsSchema.prefault({}),
@@ -287,13 +289,15 @@ function checkCrossFieldRules(config: EdgeConfig): string[] {
     blame(['envoy', 'connections', 'maxPerBackendPod'], envoy.connections.maxPerBackendPod,
       `at most envoy.connections.maxTotal (${envoy.connections.maxTotal})`);
   }
-  if (envoy.rateLimit.maxTokens % replicas !== 0) {
+  const mostReplicas = replicas + rolloutSurge(replicas);
+  if (envoy.rateLimit.maxTokens < mostReplicas) {
     blame(['envoy', 'rateLimit', 'maxTokens'], envoy.rateLimit.maxTokens,
-      `a multiple of envoy.replicas (${replicas}), so each replica's bucket is a whole share of the fleet's`);
+      `at least ${mostReplicas}, the most Envoy replicas that run at once (envoy.replicas ${replicas}` +
+        `${mostReplicas > replicas ? ' plus one during a rollout' : ''}): each replica's share of the fleet bucket must hold a whole token`);
   }
-  if (envoy.maxDownstreamConnections % replicas !== 0) {
+  if (envoy.maxDownstreamConnections < replicas) {
     blame(['envoy', 'maxDownstreamConnections'], envoy.maxDownstreamConnections,
-      `a multiple of envoy.replicas (${replicas})`);
+      `at least envoy.replicas (${replicas}), so each replica accepts at least one client connection`);
   }
   const ports = { listenerPort: envoy.listenerPort, readyPort: envoy.readyPort, adminPort: envoy.adminPort };
   const seen = new Map<number, string>();
@@ -323,6 +327,14 @@ function checkCrossFieldRules(config: EdgeConfig): string[] {
   }
   problems.push(...checkLbControllerValues(config));
   return problems;
+}
+
+/**
+ * Extra replicas a rollout may start before an old one leaves: none when there are two or more
+ * (README, "Rollout": the connection caps are split per replica), one for a single replica.
+ */
+export function rolloutSurge(replicas: number): number {
+  return replicas === 1 ? 1 : 0;
 }
 
 // ---------------------------------------------------------------- errors

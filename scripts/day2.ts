@@ -74,8 +74,8 @@ export function diffPlan(projectRoot: string): Step[] {
 export function destroyPlan(config: EdgeConfig): Step[] {
   const argocd = config.gitops.argocdNamespace;
   const ns = config.envoy.namespace;
-  const deleteIn = (namespace: string, kind: string, name: string, wait = '5m'): readonly string[] =>
-    ['kubectl', '-n', namespace, 'delete', kind, name, '--ignore-not-found', '--wait=true', `--timeout=${wait}`];
+  const deleteIn = (namespace: string, kind: string, names: string | string[], wait = '5m'): readonly string[] =>
+    ['kubectl', '-n', namespace, 'delete', kind, ...[names].flat(), '--ignore-not-found', '--wait=true', `--timeout=${wait}`];
   return [
     {
       description: `pause automated sync of the root Application, so Argo CD does not re-create what we delete`,
@@ -88,7 +88,10 @@ export function destroyPlan(config: EdgeConfig): Step[] {
       argv: deleteIn(ns, 'ingress', EDGE_NAMES.ingress, '15m'),
     },
     { description: 'delete the Envoy Deployment', argv: deleteIn(ns, 'deployment', EDGE_NAMES.deployment) },
-    { description: 'delete the Envoy Service', argv: deleteIn(ns, 'service', EDGE_NAMES.service) },
+    {
+      description: 'delete the Envoy Service and the peers Service',
+      argv: deleteIn(ns, 'service', [EDGE_NAMES.service, EDGE_NAMES.peersService]),
+    },
     { description: 'delete the PodDisruptionBudget', argv: deleteIn(ns, 'poddisruptionbudget', EDGE_NAMES.pdb) },
     { description: 'delete the NetworkPolicy', argv: deleteIn(ns, 'networkpolicy', EDGE_NAMES.networkPolicy) },
     { description: 'delete the bootstrap ConfigMap', argv: deleteIn(ns, 'configmap', EDGE_NAMES.bootstrapConfigMap) },

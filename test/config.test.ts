@@ -35,6 +35,16 @@ describe('bad input stops synthesis and leaves the outputs untouched', () => {
       'envoy.connections.maxTotal: got 9; allowed: a multiple of envoy.replicas (2)',
     ],
     ['zero tokens', { envoy: { rateLimit: { maxTokens: 0 } } }, 'envoy.rateLimit.maxTokens: got 0; allowed: an integer from 1 to 1000000'],
+    [
+      'a fleet bucket smaller than the replica count, where no upgrade would ever be admitted',
+      { envoy: { replicas: 3, rateLimit: { maxTokens: 2 }, connections: { maxTotal: 9, maxPerBackendPod: 3 } } },
+      'envoy.rateLimit.maxTokens: got 2; allowed: at least 3, the most Envoy replicas that run at once (envoy.replicas 3)',
+    ],
+    [
+      'one replica with a one-token bucket (a rollout runs two)',
+      { envoy: { replicas: 1, rateLimit: { maxTokens: 1 } } },
+      'envoy.rateLimit.maxTokens: got 1; allowed: at least 2, the most Envoy replicas that run at once (envoy.replicas 1 plus one during a rollout)',
+    ],
     ['a port out of range', { backend: { healthPort: 70000 } }, 'backend.healthPort: got 70000; allowed: an integer from 1 to 65535'],
     [
       'an invalid DNS name',
@@ -94,6 +104,11 @@ describe('bad input stops synthesis and leaves the outputs untouched', () => {
     expect(() => parseConfig({ envoy: { streamIdleTimeout: '10m' } })).toThrow(
       'envoy.streamIdleTimeout: got "10m"; allowed: at least alb.idleTimeoutSeconds (3600s)',
     );
+  });
+
+  test('GIVEN a fleet bucket that does not divide by the replica count THEN it is accepted: Envoy shares it over the peers', () => {
+    const config = parseConfig({ envoy: { replicas: 3, rateLimit: { maxTokens: 10 }, connections: { maxTotal: 9, maxPerBackendPod: 3 } } });
+    expect(config.envoy.rateLimit.maxTokens).toBe(10);
   });
 
   test('GIVEN two Envoy ports that collide THEN it is refused naming the second one', () => {

@@ -8,24 +8,20 @@ const clusters: any[] = bootstrap.static_resources.clusters;
 const hcmOf = (listener: any) => listener.filter_chains[0].filters[0].typed_config;
 const websocketHcm = hcmOf(listeners.find((l) => l.address.socket_address.port_value === 8080));
 const readyHcm = hcmOf(listeners.find((l) => l.address.socket_address.port_value === 9901));
-const backend = clusters.find((c) => c.type === 'STRICT_DNS');
+const backend = clusters.find((c) => c.name === 'websocket_backend');
 const websocketRoutes: any[] = websocketHcm.route_config.virtual_hosts.flatMap((vh: any) => vh.routes);
 const upgradeRoute = websocketRoutes.find((r) => r.match.headers?.some((h: any) => h.name === 'upgrade'));
 const bucketOf = (b: any) => b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config
   .virtual_hosts[0].routes[0].typed_per_filter_config['envoy.filters.http.local_ratelimit'].token_bucket;
 
-/** Seconds in a proto3 JSON duration such as "2s" or "0.250s". */
-const seconds = (d: string) => Number(d.replace(/s$/, ''));
 
 describe('listener', () => {
   test('GIVEN the defaults THEN the public listener upgrades HTTP/1.1 connections to WebSocket', () => {
     expect(websocketHcm.upgrade_configs).toEqual([{ upgrade_type: 'websocket' }]);
   });
 
-  test('GIVEN a long-lived WebSocket THEN no route timeout applies, so the 15 s default can never cut it', () => {
-    const backendRoutes = websocketRoutes.filter((r) => r.route);
-    expect(backendRoutes.length).toBeGreaterThan(0);
-    for (const route of backendRoutes) expect(route.route.timeout).toBe('0s');
+  test('GIVEN a long-lived WebSocket THEN no route timeout applies to upgrades, so the 15 s default can never cut it', () => {
+    expect(upgradeRoute.route.timeout).toBe('0s');
   });
 
   test('GIVEN idle timeouts in the config THEN the stream and connection idle timeouts are exactly those', () => {
@@ -62,40 +58,26 @@ describe('listener', () => {
   });
 });
 
-describe('rate limit on new WebSockets', () => {
-  test('GIVEN 2 replicas and a fleet bucket of 10 refilled at 1 per second THEN each replica holds 5 tokens and refills 1 every 2 s', () => {
-    expect(bucketOf(bootstrap)).toEqual({ max_tokens: 5, tokens_per_fill: 1, fill_interval: '2s' });
+describe('rate limit on new WebSockets (its behaviour is proven in test/live/rate-limit.live.test.ts)', () => {
+  test('GIVEN a fleet bucket of 10 refilled at 1 per second THEN the bucket holds the fleet totals, shared over the peers', () => {
+    const limit = upgradeRoute.typed_per_filter_config['envoy.filters.http.local_ratelimit'];
+    expect(bucketOf(bootstrap)).toEqual({ max_tokens: 10, tokens_per_fill: 1, fill_interval: '1s' });
+    expect(limit.local_cluster_rate_limit).toEqual({});
+    expect(bootstrap.cluster_manager.local_cluster_name).toBe('envoy_peers');
   });
 
-  test.each([1, 2, 5])('GIVEN %i replicas THEN the fleet together still admits a burst of 10 and 1 per second', (replicas) => {
-    const connections = { maxTotal: 10 * replicas, maxPerBackendPod: 2 * replicas }; // splits over any count
-    const bucket = bucketOf(buildEnvoyBootstrap(configWith({ envoy: { replicas, connections } })));
-    expect(bucket.max_tokens * replicas).toBe(10);
-    expect((bucket.tokens_per_fill * replicas) / seconds(bucket.fill_interval)).toBe(1);
+  test.each([1, 2, 5])('GIVEN %i replicas THEN the bucket is the same: the replica count never enters it', (replicas) => {
+    const connections = { maxTotal: 10 * replicas, maxPerBackendPod: 2 * replicas };
+    expect(bucketOf(buildEnvoyBootstrap(configWith({ envoy: { replicas, connections } })))).toEqual(bucketOf(bootstrap));
   });
 
-  test('GIVEN a steady flood of upgrades spread over both replicas THEN the fleet admits 10 at once and then 1 per second', () => {
-    // Simulates Envoy's timer-driven bucket (full at start, +tokens_per_fill every fill_interval) on each replica.
-    const bucket = bucketOf(bootstrap);
-    const replicas = 2;
-    const tokens = Array(replicas).fill(bucket.max_tokens);
-    const fillMs = seconds(bucket.fill_interval) * 1000;
-    let admitted = 0;
-    const admittedAt: number[] = [];
-    for (let ms = 0; ms < 61_000; ms += 10) {
-      if (ms > 0 && ms % fillMs === 0) {
-        for (let r = 0; r < replicas; r++) tokens[r] = Math.min(bucket.max_tokens, tokens[r] + bucket.tokens_per_fill);
-      }
-      const replica = (ms / 10) % replicas; // round robin, 100 upgrade attempts per second
-      if (tokens[replica] > 0) {
-        tokens[replica]--;
-        admitted++;
-        admittedAt.push(ms);
-      }
-    }
-    expect(admittedAt.filter((ms) => ms < 1000)).toHaveLength(10);
-    // Refills at 2 s, 4 s, … 60 s on each of the 2 replicas: 60 tokens in the first minute after the burst.
-    expect(admitted).toBe(10 + 60);
+  test('GIVEN the peers THEN they are the ready Envoy pods, found through their headless Service and re-resolved every second', () => {
+    const peers = clusters.find((c) => c.name === 'envoy_peers');
+    expect(peers.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address).toEqual({
+      address: 'envoy-proxy-peers.envoy-proxy.svc.cluster.local',
+      port_value: 9901,
+    });
+    expect(peers.cluster_type.typed_config).toMatchObject({ dns_refresh_rate: '1s', respect_dns_ttl: false });
   });
 
   test('GIVEN an upgrade request THEN it passes the rate limit, and a request without Upgrade does not spend a token', () => {
@@ -107,21 +89,19 @@ describe('rate limit on new WebSockets', () => {
     expect(websocketRoutes.indexOf(upgradeRoute)).toBe(0);
   });
 
-  test('GIVEN the bucket is empty THEN the upgrade is refused with 429, X-RateLimit headers and Retry-After', () => {
+  test('GIVEN the bucket is empty THEN the upgrade is refused with 429, X-RateLimit headers and a Retry-After Envoy computes', () => {
     const limit = upgradeRoute.typed_per_filter_config['envoy.filters.http.local_ratelimit'];
     expect(limit.status).toEqual({ code: 'TooManyRequests' });
     expect(limit.filter_enabled.default_value).toEqual({ numerator: 100, denominator: 'HUNDRED' });
     expect(limit.filter_enforced.default_value).toEqual({ numerator: 100, denominator: 'HUNDRED' });
     expect(limit.enable_x_ratelimit_headers).toBe('DRAFT_VERSION_03');
-    expect(limit.response_headers_to_add).toContainEqual(
-      expect.objectContaining({ header: { key: 'retry-after', value: '2' } }),
-    );
+    expect(limit.enable_retry_after_header).toBe(true);
     const filterNames = websocketHcm.http_filters.map((f: any) => f.name);
     expect(filterNames.indexOf('envoy.filters.http.local_ratelimit')).toBeLessThan(filterNames.indexOf('envoy.filters.http.router'));
   });
 });
 
-describe('connection cap', () => {
+describe('connection cap (its behaviour is proven in test/live/connection-cap.live.test.ts)', () => {
   test('GIVEN 8 connections in total and 2 per pod over 2 replicas THEN each replica allows 4 in total and 1 per pod', () => {
     const [thresholds] = backend.circuit_breakers.thresholds;
     expect(thresholds.max_connections).toBe(4);
@@ -140,22 +120,38 @@ describe('connection cap', () => {
     const mapper = websocketHcm.local_reply_config.mappers[0];
     expect(mapper.filter.status_code_filter.comparison.value.default_value).toBe(408);
     expect(mapper.status_code).toBe(503);
-    // Beyond the small queue, Envoy answers 503 at once (pending overflow).
-    expect(backend.circuit_breakers.thresholds[0].max_pending_requests).toBe(4);
+  });
+
+  test('GIVEN a burst of 10 and 1 token per second THEN the wait queue holds every upgrade the bucket admits within the 5 s queue timeout (10 + 5)', () => {
+    expect(backend.circuit_breakers.thresholds[0].max_pending_requests).toBe(15);
+    const slower = buildEnvoyBootstrap(configWith({ envoy: { rateLimit: { maxTokens: 20, tokensPerFill: 2, fillInterval: '500ms' } } })) as any;
+    expect(slower.static_resources.clusters[0].circuit_breakers.thresholds[0].max_pending_requests).toBe(20 + 10 * 2);
+  });
+
+  test('GIVEN a plain HTTP request THEN its route is bounded by envoy.plainHttpTimeout, a wait for a slot included', () => {
+    const plain = websocketRoutes.find((r) => r !== upgradeRoute);
+    expect(plain.route.timeout).toBe('15s');
+    const custom = buildEnvoyBootstrap(configWith({ envoy: { plainHttpTimeout: '3s' } })) as any;
+    expect(hcmOf(custom.static_resources.listeners[0]).route_config.virtual_hosts[0].routes[1].route.timeout).toBe('3s');
   });
 });
 
 describe('backend cluster', () => {
-  test('GIVEN the headless Service THEN Envoy resolves every backend pod by DNS and balances round robin over HTTP/1.1', () => {
-    expect(backend.type).toBe('STRICT_DNS');
-    expect(backend.lb_policy).toBe('ROUND_ROBIN');
+  test('GIVEN the headless Service THEN Envoy resolves every backend pod by DNS and sends each upgrade to the pod with the fewest open ones, over HTTP/1.1', () => {
+    expect(backend.cluster_type).toEqual({
+      name: 'envoy.clusters.dns',
+      typed_config: expect.objectContaining({ dns_refresh_rate: '5s', respect_dns_ttl: false, dns_lookup_family: 'V4_ONLY' }),
+    });
+    expect(backend.type).toBeUndefined();
+    expect(backend.load_balancing_policy.policies[0].typed_extension_config.typed_config.selection_method).toBe('FULL_SCAN');
+    expect(bootstrap.layered_runtime.layers[0].static_layer['envoy.reloadable_features.least_request_lb_count_pending_requests']).toBe(true);
     const address = backend.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
     expect(address).toEqual({ address: 'envoy-poc-app-server-service.default.svc.cluster.local', port_value: 8080 });
     expect(backend.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config)
       .toEqual({ http_protocol_options: {} });
   });
 
-  test('GIVEN backend pods THEN each is health-checked with GET /health on port 8081 on an explicit schedule', () => {
+  test('GIVEN backend pods THEN each is health-checked with GET /health on port 8081 on an explicit schedule, and every failing status counts towards the threshold', () => {
     const endpoint = backend.load_assignment.endpoints[0].lb_endpoints[0].endpoint;
     expect(endpoint.health_check_config).toEqual({ port_value: 8081 });
     expect(backend.health_checks).toEqual([
@@ -165,7 +161,11 @@ describe('backend cluster', () => {
         no_traffic_interval: '10s',
         healthy_threshold: 2,
         unhealthy_threshold: 3,
-        http_health_check: { path: '/health' },
+        http_health_check: {
+          path: '/health',
+          expected_statuses: [{ start: 200, end: 400 }],
+          retriable_statuses: [{ start: 100, end: 200 }, { start: 400, end: 600 }],
+        },
       },
     ]);
   });
@@ -175,6 +175,11 @@ describe('admin and readiness', () => {
   test('GIVEN the admin interface THEN it listens on loopback only', () => {
     expect(bootstrap.admin.address.socket_address.address).toBe('127.0.0.1');
     for (const listener of listeners) expect(listener.address.socket_address.port_value).not.toBe(bootstrap.admin.address.socket_address.port_value);
+  });
+
+  test('GIVEN the client connection cap is reached THEN the ready listener is exempt from it', () => {
+    expect(listeners.find((l) => l.name === 'ready_listener').ignore_global_conn_limit).toBe(true);
+    expect(listeners.find((l) => l.name === 'websocket_listener').ignore_global_conn_limit).toBeUndefined();
   });
 
   test('GIVEN GET /ready on 9901 THEN Envoy answers it itself: 200 while live, 503 once draining', () => {

@@ -105,7 +105,17 @@ describe('deployment', () => {
       expect(sleep).toBeGreaterThan(delay); // the ALB closes its WebSockets before Envoy gets SIGTERM
       expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(sleep + timing.drainSeconds);
     }
-    expect(deployment.spec.strategy.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
+  });
+
+  test('GIVEN 2 replicas THEN a rollout replaces one pod at a time, and a replacement counts as available only once the pod before it has surely gone', () => {
+    expect(deployment.spec.strategy.rollingUpdate).toEqual({ maxSurge: 0, maxUnavailable: 1 });
+    expect(deployment.spec.minReadySeconds).toBe(podSpec.terminationGracePeriodSeconds);
+  });
+
+  test('GIVEN 1 replica THEN a rollout starts the new pod first, so the edge keeps serving', () => {
+    const single = findObject(synthEdge(configWith({ envoy: { replicas: 1 } })), 'Deployment').spec;
+    expect(single.strategy.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
+    expect(single.minReadySeconds).toBeUndefined();
   });
 });
 
@@ -122,6 +132,26 @@ describe('services', () => {
     expect(headless.spec.clusterIP).toBe('None');
     expect(headless.spec.selector).toEqual({ app: 'envoy-poc-app-server' });
     expect(headless.spec.ports.map((p: any) => p.port)).toEqual([8080, 8081]);
+  });
+});
+
+describe('peers Service (the members of the fleet rate limit)', () => {
+  const peers = findObject(objects, 'Service', 'envoy-proxy-peers');
+
+  test('GIVEN the Envoy pods THEN a headless Service lists the ready ones only', () => {
+    expect(peers.spec.clusterIP).toBe('None');
+    expect(peers.spec.selector).toEqual(deployment.spec.selector.matchLabels);
+    expect(peers.spec.publishNotReadyAddresses).toBe(false);
+  });
+
+  test('GIVEN the peers Service THEN it opens no port the NetworkPolicy does not already admit, and the Ingress never routes to it', () => {
+    const policy = findObject(objects, 'NetworkPolicy', 'envoy-proxy');
+    const admitted = policy.spec.ingress.flatMap((rule: any) => rule.ports.map((p: any) => p.port));
+    const targets = peers.spec.ports.map((p: any) => envoy.ports.find((c: any) => c.name === p.targetPort).containerPort);
+    expect(targets).toEqual([9901]);
+    for (const port of targets) expect(admitted).toContain(port);
+    const ingress = findObject(objects, 'Ingress', 'envoy-proxy-ingress');
+    expect(JSON.stringify(ingress.spec)).not.toContain('envoy-proxy-peers');
   });
 });
 
