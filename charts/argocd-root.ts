@@ -2,10 +2,16 @@
 // syncs dist/; two AppProjects keep Envoy's and the controller's permissions apart.
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
-import { EdgeConfig } from '../config/schema';
+import type { EdgeConfig } from '../config/schema';
 import { Application, AppProject } from '../imports/argoproj.io';
-import { ARGOCD_RESOURCES_FINALIZER, EKS_CHARTS_REPO_URL, IN_CLUSTER_SERVER } from './lb-controller';
-import { LB_CONTROLLER_NAMESPACE } from './lb-controller-values';
+import {
+  ARGOCD_RESOURCES_FINALIZER,
+  EKS_CHARTS_REPO_URL,
+  IN_CLUSTER_SERVER,
+  LB_CONTROLLER_NAMESPACE,
+  lbControllerProjectName,
+  rootApplicationName,
+} from '../k8s/names';
 
 type GroupKind = { group: string; kind: string };
 const kinds = (group: string, ...names: string[]): GroupKind[] => names.map((kind) => ({ group, kind }));
@@ -39,15 +45,6 @@ export const LB_CONTROLLER_NAMESPACED_KINDS: readonly GroupKind[] = [
   ...kinds('policy', 'PodDisruptionBudget'),
   ...kinds('cert-manager.io', 'Certificate', 'Issuer'),
 ];
-
-/** The controller gets its own project: it needs cluster-wide kinds Envoy must never be allowed. */
-export function lbControllerProjectName(config: EdgeConfig): string {
-  return `${config.gitops.project}-lb-controller`;
-}
-
-export function rootApplicationName(config: EdgeConfig): string {
-  return config.gitops.project;
-}
 
 export interface ArgoCdRootChartProps extends ChartProps {
   readonly config: EdgeConfig;

@@ -6,25 +6,14 @@ import { Chart, ChartProps } from 'cdk8s';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
 import { stringify as toYaml } from 'yaml';
-import { EdgeConfig, rolloutSurge } from '../config/schema';
-import { buildEnvoyBootstrap, EnvoyBootstrap, ENVOY_NAMES, PEERS_SERVICE_NAME, perReplicaLimits } from './envoy-bootstrap';
-import { lintExceptionAnnotations } from './lint-exceptions';
-import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from './sync-waves';
-
-/** Object names fixed by the seed; users refer to them in dashboards and runbooks. */
-export const EDGE_NAMES = {
-  app: 'envoy-proxy',
-  deployment: 'envoy-proxy',
-  serviceAccount: 'envoy-proxy',
-  bootstrapConfigMap: 'envoy-proxy-bootstrap',
-  service: 'envoy-proxy-service',
-  peersService: PEERS_SERVICE_NAME,
-  ingress: 'envoy-proxy-ingress',
-  pdb: 'envoy-proxy',
-  networkPolicy: 'envoy-proxy',
-  bootstrapFile: 'envoy.yaml',
-  bootstrapDir: '/etc/envoy',
-} as const;
+import { rolloutSurge } from '../config/rules';
+import type { EdgeConfig } from '../config/schema';
+import { buildEnvoyBootstrap, EnvoyBootstrap } from '../envoy/bootstrap';
+import { perReplicaLimits } from '../envoy/limits';
+import { ENVOY_NAMES } from '../envoy/names';
+import { lintExceptionAnnotations } from '../k8s/lint-exceptions';
+import { EDGE_NAMES } from '../k8s/names';
+import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from '../k8s/sync-waves';
 
 export const BOOTSTRAP_HASH_ANNOTATION = 'envoy-edge/bootstrap-sha256';
 

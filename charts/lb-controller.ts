@@ -3,24 +3,18 @@
 // webhook CA and private key into dist/ on every synth (the chart calls genCA).
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
-import { EdgeConfig } from '../config/schema';
+import type { EdgeConfig } from '../config/schema';
 import { Application, ApplicationSpecIgnoreDifferences } from '../imports/argoproj.io';
 import {
-  buildLbControllerValues,
+  ARGOCD_RESOURCES_FINALIZER,
+  EKS_CHARTS_REPO_URL,
+  IN_CLUSTER_SERVER,
   LB_CONTROLLER_CHART,
   LB_CONTROLLER_GENERATED_TLS,
   LB_CONTROLLER_NAMESPACE,
-} from './lb-controller-values';
-import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from './sync-waves';
-
-/** The eks-charts Helm repository. */
-export const EKS_CHARTS_REPO_URL = 'https://aws.github.io/eks-charts';
-
-/** The cluster Argo CD runs in. */
-export const IN_CLUSTER_SERVER = 'https://kubernetes.default.svc';
-
-/** Foreground cascading delete: deleting the Application deletes the controller it installed. */
-export const ARGOCD_RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
+} from '../k8s/names';
+import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from '../k8s/sync-waves';
+import { buildLbControllerValues } from '../lb-controller/values';
 
 export interface LbControllerChartProps extends ChartProps {
   /** The validated config; the single source of every name in the Application. */

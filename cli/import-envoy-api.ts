@@ -1,4 +1,4 @@
-// Compiles Envoy's API definitions into imports/envoy-api.json (read by charts/envoy-validator.ts at
+// Compiles Envoy's API definitions into imports/envoy-api.json (read by envoy/validate/ at
 // synth time) and imports/envoy-types.ts (TypeScript types of Envoy's proto3 JSON form).
 //
 // The source is the Go module github.com/envoyproxy/go-control-plane/envoy, which embeds every

@@ -1,10 +1,22 @@
-// Reads the config file named by EDGE_CONFIG (default config/default.yaml) and validates it.
+// Reads and validates a config: from raw data, or from the file named by EDGE_CONFIG
+// (default config/default.yaml).
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, EdgeConfig, parseConfig } from './schema';
+import { ConfigError, formatConfigIssues } from './errors';
+import { crossFieldProblems } from './rules';
+import { configSchema, EdgeConfig } from './schema';
 
 export const DEFAULT_CONFIG_PATH = path.join(__dirname, 'default.yaml');
+
+/** Validates raw config data; throws a ConfigError naming every bad field, its value and what is allowed. */
+export function parseConfig(raw: unknown): EdgeConfig {
+  const result = configSchema.safeParse(raw ?? {}, { reportInput: true });
+  if (!result.success) throw new ConfigError(formatConfigIssues(result.error.issues, configSchema));
+  const problems = crossFieldProblems(result.data);
+  if (problems.length) throw new ConfigError(problems);
+  return result.data;
+}
 
 /** The config file to use: $EDGE_CONFIG when set, else the shipped default. */
 export function configPathFromEnv(env: NodeJS.ProcessEnv = process.env): string {

@@ -84,7 +84,7 @@ node --require tsx/cjs -e '
   const config = parse(fs.readFileSync(process.argv[1], "utf8"));
   config.alb = { ...config.alb, idleTimeoutSeconds: 1800 };
   fs.writeFileSync(process.argv[1], stringify(config));
-  require("./main").synthesizeProject(process.argv[2], process.argv[1]);
+  require("./synth/pipeline").synthesizeProject(process.argv[2], process.argv[1]);
 ' "$WORK/default.yaml" "$WORK/changed"
 set +e
 kubectl diff -f "$WORK/changed/dist" >"$WORK/diff-1.txt" 2>&1
@@ -97,7 +97,7 @@ if [ "$rc" = 1 ] && grep -q '^+.*idle_timeout.timeout_seconds=1800' "$WORK/diff-
 else bad "changed-config diff: exit $rc, objects [$changed_objects]: $(head -40 "$WORK/diff-1.txt")"; fi
 
 # ---- 4. day-2 commands against the server -----------------------------------------------------
-day2() { node --require tsx/cjs scripts/day2.ts "$@"; }
+day2() { node --require tsx/cjs cli/day2.ts "$@"; }
 if day2 status >"$WORK/status.txt" 2>&1 && grep -q 'aws-load-balancer-controller' "$WORK/status.txt"; then
   ok "npm run status lists the Applications, pods and ALB hostname"
 else bad "npm run status: $(cat "$WORK/status.txt")"; fi

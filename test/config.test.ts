@@ -2,10 +2,10 @@
 // what is allowed, and the previous outputs stay byte-for-byte as they were.
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { loadConfig } from '../config/load';
-import { ConfigError, parseConfig } from '../config/schema';
-import { EnvoyBootstrapError } from '../charts/envoy-validator';
-import { OUTPUT_DIRS, synthesizeProject } from '../main';
+import { ConfigError } from '../config/errors';
+import { loadConfig, parseConfig } from '../config/load';
+import { EnvoyBootstrapError } from '../envoy/validate';
+import { OUTPUT_DIRS, synthesizeProject } from '../synth/pipeline';
 import { snapshotTree, tempProject } from './helpers';
 
 /** Synthesizes a good project, then the bad config over it; returns the error and whether outputs changed. */

@@ -1,7 +1,7 @@
 // Day-2 commands without a cluster: argument handling, the plans they print, and the order of destroy.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { bootstrapPlan, destroyPlan, diffPlan, execute, parseArgs, statusPlan, UsageError } from '../scripts/day2';
+import { bootstrapPlan, destroyPlan, diffPlan, execute, parseArgs, statusPlan, UsageError } from '../cli/day2';
 import { configWith, PROJECT_ROOT } from './helpers';
 
 const config = configWith();
@@ -93,7 +93,7 @@ describe('destroy order', () => {
 
 describe('clear failures with the real kubectl', () => {
   const day2 = (args: string[], env: NodeJS.ProcessEnv) =>
-    spawnSync(process.execPath, ['--require', 'tsx/cjs', path.join(PROJECT_ROOT, 'scripts', 'day2.ts'), ...args], {
+    spawnSync(process.execPath, ['--require', 'tsx/cjs', path.join(PROJECT_ROOT, 'cli', 'day2.ts'), ...args], {
       cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, ...env },
     });
 

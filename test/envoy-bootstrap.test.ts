@@ -1,5 +1,6 @@
 // Behaviour of the Envoy bootstrap, one test per behaviour the edge promises.
-import { buildEnvoyBootstrap, perReplicaLimits } from '../charts/envoy-bootstrap';
+import { buildEnvoyBootstrap } from '../envoy/bootstrap';
+import { perReplicaLimits } from '../envoy/limits';
 import { configWith } from './helpers';
 
 const bootstrap = buildEnvoyBootstrap(configWith()) as any;

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { EnvoyEdgeChart, shutdownTiming } from '../charts/envoy-edge';
-import { EdgeConfig } from '../config/schema';
+import type { EdgeConfig } from '../config/schema';
 import { configWith, findObject, K8sObject, synthObjects } from './helpers';
 
 const synthEdge = (config: EdgeConfig = configWith()): K8sObject[] =>

@@ -4,8 +4,11 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { AnyOf, Bootstrap } from '../imports/envoy-types';
-import { envoyApiSource } from '../charts/envoy-validator';
-import { PROJECT_ROOT } from './helpers';
+import { buildEnvoyBootstrap } from '../envoy/bootstrap';
+import { websocketListener } from '../envoy/listeners';
+import { fleetWebsocketRateLimit } from '../envoy/rate-limit';
+import { envoyApiSource } from '../envoy/validate';
+import { configWith, PROJECT_ROOT } from './helpers';
 
 const HCM = 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
 const ROUTER = 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router';
@@ -65,6 +68,25 @@ export const checked: Bootstrap[] = [
   },
 ];
 export const router: AnyOf<typeof ROUTER> = { '@type': ROUTER, suppress_envoy_headers: true };
+
+// The bootstrap builder is typed by these definitions: an edit that misspells a field in any of its
+// pieces does not compile. Each line below is such an edit of the real builder's output.
+const config = configWith();
+const listener = websocketListener(config);
+export const builderEdits: unknown[] = [
+  // @ts-expect-error misspelt field of a Listener returned by the builder
+  { ...listener, per_conection_buffer_limit_bytes: 1 } satisfies ReturnType<typeof websocketListener>,
+  // @ts-expect-error misspelt field of the whole Bootstrap
+  { ...buildEnvoyBootstrap(config), overload_manger: {} } satisfies ReturnType<typeof buildEnvoyBootstrap>,
+  // @ts-expect-error a wrong shape inside the fleet rate limit (a bucket size as a string)
+  { ...fleetWebsocketRateLimit(config), token_bucket: { max_tokens: '10' } } satisfies ReturnType<typeof fleetWebsocketRateLimit>,
+];
+
+test('GIVEN the typed builder THEN its output is a Bootstrap, and the edits above fail to compile (tsc in npm test)', () => {
+  const bootstrap: Bootstrap = buildEnvoyBootstrap(config);
+  expect(bootstrap.static_resources?.listeners?.[0]).toEqual(listener);
+  expect(builderEdits).toHaveLength(3);
+});
 
 test('GIVEN the generated types THEN they come from the same import as the validator definitions', () => {
   const types = readFileSync(path.join(PROJECT_ROOT, 'imports', 'envoy-types.ts'), 'utf8');

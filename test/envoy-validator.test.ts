@@ -5,17 +5,18 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import { ENVOY_CONFIG_SOURCES } from '../charts/envoy-config-sources';
-import { buildEnvoyBootstrap, READ_ONLY_ADMIN_PATHS } from '../charts/envoy-bootstrap';
+import { buildEnvoyBootstrap } from '../envoy/bootstrap';
+import { READ_ONLY_ADMIN_PATHS } from '../envoy/names';
 import {
   assertValidEnvoyBootstrap,
+  ENVOY_CONFIG_SOURCES,
   EnvoyBootstrapError,
   EnvoyValidationOptions,
   envoyApiSource,
   formatEnvoyProblem,
   inspectEnvoyBootstrap,
   validateEnvoyBootstrap,
-} from '../charts/envoy-validator';
+} from '../envoy/validate';
 import { configWith, PROJECT_ROOT } from './helpers';
 
 const WEBSOCKET_HCM = 'static_resources.listeners[0].filter_chains[0].filters[0].typed_config';
@@ -437,7 +438,7 @@ describe('the validate:envoy command', () => {
   const run = (file: string) => {
     try {
       // The way `npm run validate:envoy` runs it (tsx's CommonJS hook: the fastest start).
-      const stdout = execFileSync(process.execPath, ['--require', 'tsx/cjs', 'scripts/validate-envoy.ts', file], {
+      const stdout = execFileSync(process.execPath, ['--require', 'tsx/cjs', 'cli/validate-envoy.ts', file], {
         cwd: PROJECT_ROOT,
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],

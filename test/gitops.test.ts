@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import { AppProjectsChart, RootApplicationChart } from '../charts/argocd-root';
 import { EnvoyEdgeChart } from '../charts/envoy-edge';
 import { LbControllerChart } from '../charts/lb-controller';
-import { synthesizeProject } from '../main';
-import { EmptyOutputError, writeOutputsAtomically } from '../scripts/write-outputs';
+import { synthesizeProject } from '../synth/pipeline';
+import { EmptyOutputError, writeOutputsAtomically } from '../synth/write-outputs';
 import { configWith, findObject, snapshotTree, synthObjects, tempProject } from './helpers';
 
 const config = configWith({ gitops: { repoURL: 'https://git.example.com/team/edge.git', targetRevision: 'release' } });

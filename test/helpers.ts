@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Testing } from 'cdk8s';
 import { stringify as toYaml } from 'yaml';
-import { EdgeConfig, EdgeConfigInput, parseConfig } from '../config/schema';
+import { parseConfig } from '../config/load';
+import type { EdgeConfig, EdgeConfigInput } from '../config/schema';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 

@@ -11,16 +11,18 @@ import {
   EksctlClusterConfig,
   lbControllerRoleName,
   serializeEksctlConfig,
-} from '../charts/eksctl-cluster-config';
+} from '../lb-controller/eksctl';
 import { LbControllerChart } from '../charts/lb-controller';
 import {
   buildLbControllerValues,
   checkLbControllerValues,
   PROTECTED_VALUE_PATHS,
   REFUSED_VALUE_PATHS,
-} from '../charts/lb-controller-values';
-import { SYNC_WAVE } from '../charts/sync-waves';
-import { ConfigError, EdgeConfig, EdgeConfigInput, parseConfig } from '../config/schema';
+} from '../lb-controller/values';
+import { ConfigError } from '../config/errors';
+import { parseConfig } from '../config/load';
+import type { EdgeConfig, EdgeConfigInput } from '../config/schema';
+import { SYNC_WAVE } from '../k8s/sync-waves';
 
 const config = (input: EdgeConfigInput = {}): EdgeConfig => parseConfig(input);
 

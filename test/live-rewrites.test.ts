@@ -1,7 +1,7 @@
 // The live suite runs the real Envoy on the synthesized bootstrap with a few local rewrites (each
 // replica's own loopback address, the DNS stand-in). Nothing else may change, or the suite would
 // prove something other than what is deployed.
-import { buildEnvoyBootstrap } from '../charts/envoy-bootstrap';
+import { buildEnvoyBootstrap } from '../envoy/bootstrap';
 import { applyLocalRewrites } from './live/harness/local-rewrites';
 import { configWith } from './helpers';
 

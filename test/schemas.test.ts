@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { OUTPUT_DIRS, synthesizeProject } from '../main';
+import { OUTPUT_DIRS, synthesizeProject } from '../synth/pipeline';
 import { KubeSchemas } from './kube-schemas';
 import { configWith, findObject, snapshotTree, tempProject } from './helpers';
 

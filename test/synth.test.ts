@@ -1,6 +1,6 @@
 // Whole-project synthesis: deterministic output, the shipped default, and the committed files.
 import * as path from 'node:path';
-import { OUTPUT_DIRS, synthesizeProject } from '../main';
+import { OUTPUT_DIRS, synthesizeProject } from '../synth/pipeline';
 import { PROJECT_ROOT, snapshotTree, tempProject } from './helpers';
 
 const synthTwice = () =>

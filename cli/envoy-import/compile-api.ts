@@ -1,4 +1,4 @@
-// The compiled definitions charts/envoy-validator.ts reads: protobufjs's JSON form (what
+// The compiled definitions envoy/validate/ reads: protobufjs's JSON form (what
 // Root.fromJSON / Type.fromJSON take), trimmed to what validation needs.
 import { ApiModel, EnumDef, FieldShape, isPlain, list, MessageDef } from './api-model';
 import { Plain, PlainValue } from './descriptors';

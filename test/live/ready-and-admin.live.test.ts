@@ -4,7 +4,7 @@ import { connect, Socket } from 'node:net';
 import { httpRequest } from './harness/clients';
 import { Edge } from './harness/edge';
 import { committedEdge, synthesizedEdge } from './harness/envoy-fleet';
-import { READ_ONLY_ADMIN_PATHS } from '../../charts/envoy-bootstrap';
+import { READ_ONLY_ADMIN_PATHS } from '../../envoy/names';
 import { report, sleep } from './harness/report';
 
 let edge: Edge | undefined;

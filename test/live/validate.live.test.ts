@@ -3,6 +3,7 @@
 import { envoyBinaryFor } from './harness/edge';
 import { envoyVersionLine, envoyVersionOfImage, validateWithEnvoy } from './harness/envoy-binary';
 import { committedEdge } from './harness/envoy-fleet';
+import { inspectEnvoyBootstrap } from '../../envoy/validate';
 import { report } from './harness/report';
 
 test('GIVEN the committed Deployment THEN the binary under test is exactly the release its image runs', () => {
@@ -18,4 +19,19 @@ test('GIVEN every committed bootstrap THEN envoy --mode validate accepts it and 
   report(`envoy --mode validate: exit ${status}, ${warnings.length} warnings${warnings.length ? `: ${warnings.join(' | ')}` : ''}`);
   expect(status).toBe(0);
   expect(warnings).toEqual([]);
+});
+
+test('GIVEN a bootstrap that uses a field the release deprecated THEN the binary and our validator flag exactly the same field', () => {
+  const edge = committedEdge();
+  const bootstrap = structuredClone(edge.bootstrap);
+  // The pre-1.33 way to configure a DNS cluster, deprecated in favour of the DNS cluster extension.
+  const backend = bootstrap.static_resources.clusters[0];
+  delete backend.cluster_type;
+  Object.assign(backend, { type: 'STRICT_DNS', dns_refresh_rate: '5s', dns_lookup_family: 'V4_ONLY' });
+  const { status, warnings } = validateWithEnvoy(envoyBinaryFor(edge), bootstrap);
+  const binaryFlags = warnings.map((w) => /deprecated option '([^']+)'/.exec(w)?.[1]).filter(Boolean);
+  const ours = inspectEnvoyBootstrap(bootstrap).notices.filter((n) => n.rule === 'deprecated');
+  report(`binary: exit ${status}, deprecated ${binaryFlags.join(', ')}; our validator: ${ours.map((n) => n.path).join(', ')}`);
+  expect(binaryFlags).toEqual(['envoy.config.cluster.v3.Cluster.dns_refresh_rate']);
+  expect(ours.map((n) => n.path)).toEqual(['static_resources.clusters[0].dns_refresh_rate']);
 });

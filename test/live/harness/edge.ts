@@ -1,7 +1,7 @@
 // One edge on loopback: a DNS stand-in, the backend pods and N Envoy replicas, each fleet on
 // addresses of its own (127.<n>.0.x for Envoy, 127.<n>.1.x for pods), so fleets never collide,
 // also across Jest workers.
-import { backendDnsName } from '../../../charts/envoy-bootstrap';
+import { backendDnsName } from '../../../envoy/names';
 import { BackendPod, startPods } from './backend-pods';
 import { Target } from './clients';
 import { DnsStandin } from './dns-standin';

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml, parseAllDocuments, stringify as toYaml } from 'yaml';
 import { loadConfig } from '../../../config/load';
-import { EdgeConfig } from '../../../config/schema';
-import { synthesizeProject } from '../../../main';
+import type { EdgeConfig } from '../../../config/schema';
+import { synthesizeProject } from '../../../synth/pipeline';
 import { DnsStandin } from './dns-standin';
 import { applyLocalRewrites, formatRewrite, LocalRewrite } from './local-rewrites';
 

@@ -3,28 +3,8 @@
 // but never override one of ours (EKS Blueprints' add-on style: explicit values, no blind spread).
 // Value names checked against the chart's values.yaml and README (aws/eks-charts,
 // stable/aws-load-balancer-controller).
-import { ConfigError, EdgeConfig } from '../config/schema';
-
-/** Chart name in the eks-charts repository; also the root of the chart's resource names. */
-export const LB_CONTROLLER_CHART = 'aws-load-balancer-controller';
-
-/** Namespace the controller runs in; eksctl's service account and the chart release live here. */
-export const LB_CONTROLLER_NAMESPACE = 'kube-system';
-
-/**
- * Prefix of the chart's webhook and TLS Secret names: the chart name without "-controller", unless
- * nameOverride is set (_helpers.tpl "aws-load-balancer-controller.namePrefix"). It does not depend
- * on the release name. We refuse nameOverride, so these names are fixed.
- */
-export const LB_CONTROLLER_NAME_PREFIX = LB_CONTROLLER_CHART.replace(/-controller$/, '');
-
-/** Names of the objects the chart renders with a freshly generated CA on every `helm template`. */
-export const LB_CONTROLLER_GENERATED_TLS = {
-  /** MutatingWebhookConfiguration and ValidatingWebhookConfiguration: `<namePrefix>-webhook` (webhook.yaml). */
-  webhookConfiguration: `${LB_CONTROLLER_NAME_PREFIX}-webhook`,
-  /** kubernetes.io/tls Secret: `<namePrefix>-tls` (_helpers.tpl "webhookCertSecret"). */
-  tlsSecret: `${LB_CONTROLLER_NAME_PREFIX}-tls`,
-} as const;
+import { ConfigError, problem } from '../config/errors';
+import type { EdgeConfig } from '../config/schema';
 
 /** The Helm values we hand to the chart (plus any user values that collide with none of ours). */
 export interface LbControllerValues {
@@ -115,23 +95,19 @@ function walkUserValues(values: Record<string, unknown>, parent: string[], probl
     const field = `lbController.values.${path}`;
     const refused = REFUSED_VALUES[path];
     if (refused) {
-      problems.push(`${field}: got ${describeValue(value)}; allowed: ${refused}`);
+      problems.push(problem(field, value, refused));
       continue;
     }
     const covering = PROTECTED_VALUE_PATHS.find((p) => p === path || path.startsWith(`${p}.`));
     if (covering) {
-      problems.push(
-        `${field}: got ${describeValue(value)}; allowed: nothing: ${covering} is set by this project from ${PROTECTED_VALUES[covering]}`,
-      );
+      problems.push(problem(field, value, `nothing: ${covering} is set by this project from ${PROTECTED_VALUES[covering]}`));
       continue;
     }
     const protectedBelow = PROTECTED_VALUE_PATHS.filter((p) => p.startsWith(`${path}.`));
     if (protectedBelow.length) {
       if (isPlainMap(value)) walkUserValues(value, pathParts, problems);
       else {
-        problems.push(
-          `${field}: got ${describeValue(value)}; allowed: a map of extra keys (${protectedBelow.join(', ')} are set by this project)`,
-        );
+        problems.push(problem(field, value, `a map of extra keys (${protectedBelow.join(', ')} are set by this project)`));
       }
     }
   }
@@ -159,10 +135,4 @@ function sortedCopy(value: unknown): unknown {
 
 function isPlainMap(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Same rendering as config/schema.ts, so every config error reads alike. */
-function describeValue(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  return JSON.stringify(value);
 }

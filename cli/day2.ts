@@ -1,12 +1,12 @@
 // Day-2 commands around kubectl: bootstrap, status, diff, destroy. Each command is a plan of
 // kubectl steps built from the config (so names never drift), printed as it runs.
-// Usage: tsx scripts/day2.ts <bootstrap|status|diff|destroy> [--dry-run] [--yes]
+// Usage: tsx cli/day2.ts <bootstrap|status|diff|destroy> [--dry-run] [--yes]
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { ConfigError } from '../config/errors';
 import { loadConfig } from '../config/load';
-import { ConfigError, EdgeConfig } from '../config/schema';
-import { lbControllerProjectName, rootApplicationName } from '../charts/argocd-root';
-import { EDGE_NAMES } from '../charts/envoy-edge';
+import type { EdgeConfig } from '../config/schema';
+import { EDGE_NAMES, lbControllerProjectName, rootApplicationName } from '../k8s/names';
 
 export const COMMANDS = ['bootstrap', 'status', 'diff', 'destroy'] as const;
 export type Command = (typeof COMMANDS)[number];

@@ -7,9 +7,9 @@
 // Exit status: 0 valid, 1 problems found, 2 unreadable input or bad usage.
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import { formatEnvoyProblem, inspectEnvoyBootstrap } from '../charts/envoy-validator';
+import { formatEnvoyProblem, inspectEnvoyBootstrap } from '../envoy/validate';
 
-const USAGE = 'usage: tsx scripts/validate-envoy.ts <bootstrap.yaml|bootstrap.json|manifests.yaml> [--allow-json-names]';
+const USAGE = 'usage: npm run validate:envoy -- <bootstrap.yaml|bootstrap.json|manifests.yaml> [--allow-json-names]';
 
 interface NamedBootstrap {
   /** Where the bootstrap was found, printed before its problems when a file holds several. */

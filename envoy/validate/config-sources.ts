@@ -1,5 +1,5 @@
 // Which config field produced each value of the Envoy bootstrap, so a problem found in the
-// bootstrap names the field a user edits. Read off charts/envoy-bootstrap.ts: keep in step with it
+// bootstrap names the field a user edits. Read off the bootstrap builder in envoy/: keep in step with it
 // (test/envoy-validator.test.ts fails when a pattern here matches nothing in the default bootstrap).
 
 /** A bootstrap path pattern and the config field its value comes from. */

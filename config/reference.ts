@@ -1,0 +1,121 @@
+// The configuration reference (docs/configuration.md), generated from the schema: each field's
+// path, default, what it allows and what it means, so a default can never drift from its docs.
+import { z } from 'zod';
+import { configSchema } from './schema';
+
+export interface FieldDoc {
+  readonly path: string;
+  /** The default as the config would write it, or undefined for a field with none. */
+  readonly default?: unknown;
+  readonly allowed: string;
+  readonly description: string;
+}
+
+export interface SectionDoc {
+  readonly name: string;
+  readonly description: string;
+  readonly fields: FieldDoc[];
+}
+
+interface Meta {
+  readonly description?: string;
+  readonly allowed?: string;
+}
+
+/** Every section and field of the schema, in schema order. */
+export function configReference(): SectionDoc[] {
+  const defaults = inputDefaults(configSchema) as Record<string, unknown>;
+  return Object.entries(shapeOf(configSchema)).map(([name, section]) => ({
+    name,
+    description: metaOf(section).description ?? '',
+    fields: fieldsOf(section, name, defaults[name]),
+  }));
+}
+
+function fieldsOf(schema: z.core.$ZodType, prefix: string, defaults: unknown): FieldDoc[] {
+  return Object.entries(shapeOf(schema)).flatMap(([key, field]) => {
+    const path = `${prefix}.${key}`;
+    const value = (defaults as Record<string, unknown> | undefined)?.[key];
+    if (isSection(field)) return fieldsOf(field, path, value);
+    const meta = metaOf(field);
+    return [{ path, default: value, allowed: meta.allowed ?? '', description: meta.description ?? '' }];
+  });
+}
+
+/** The defaults as a user writes them (before transforms), read from each field's prefault. */
+function inputDefaults(schema: z.core.$ZodType): unknown {
+  const shape = shapeOf(schema);
+  return Object.fromEntries(
+    Object.entries(shape).map(([key, field]) => [key, isSection(field) ? inputDefaults(field) : prefaultOf(field)]),
+  );
+}
+
+function prefaultOf(schema: z.core.$ZodType): unknown {
+  const def = (schema as z.ZodType).def as unknown as { type: string; defaultValue?: unknown };
+  return def.type === 'prefault' ? def.defaultValue : undefined;
+}
+
+/** A nested object of fields (not a free-form map such as backend.selector). */
+function isSection(schema: z.core.$ZodType): boolean {
+  return objectOf(schema) !== undefined;
+}
+
+function shapeOf(schema: z.core.$ZodType): Record<string, z.core.$ZodType> {
+  return objectOf(schema)?.shape ?? {};
+}
+
+function objectOf(schema: z.core.$ZodType): { shape: Record<string, z.core.$ZodType> } | undefined {
+  for (const s of unwrapped(schema)) {
+    const def = (s as z.ZodType).def as unknown as { type: string; shape?: Record<string, z.core.$ZodType> };
+    if (def.type === 'object') return { shape: def.shape! };
+  }
+  return undefined;
+}
+
+/** The schema and every schema it wraps (prefault, optional, pipes), outermost first. */
+function unwrapped(schema: z.core.$ZodType): z.core.$ZodType[] {
+  const chain = [schema];
+  for (;;) {
+    const def = (chain[chain.length - 1] as z.ZodType).def as unknown as Record<string, unknown>;
+    const inner = (def.innerType ?? def.in) as z.core.$ZodType | undefined;
+    if (!inner || def.type === 'object') return chain;
+    chain.push(inner);
+  }
+}
+
+function metaOf(schema: z.core.$ZodType): Meta {
+  return Object.assign({}, ...unwrapped(schema).reverse().map((s) => (s as z.ZodType).meta() ?? {})) as Meta;
+}
+
+/** The reference as Markdown. */
+export function renderConfigurationReference(): string {
+  const lines = [
+    '# Configuration reference',
+    '',
+    '<!-- Generated from config/schema.ts by `npm run docs`; do not edit. A test fails when it is stale. -->',
+    '',
+    'Every field is optional: an unset field takes its default, the seed\'s value. Unknown keys are errors,',
+    'and every invalid value stops synthesis with `field: got <value>; allowed: <what>` before anything',
+    'is written. Durations are written `500ms`, `5s`, `10m` or `1h`. Connection and rate-limit numbers are',
+    '**fleet totals**: what each replica enforces is derived (docs/behaviour.md).',
+    '',
+  ];
+  for (const section of configReference()) {
+    lines.push(`## \`${section.name}\``, '', section.description, '', '| field | default | allowed | meaning |', '|---|---|---|---|');
+    for (const f of section.fields) {
+      lines.push(`| \`${f.path}\` | ${formatDefault(f.default)} | ${escape(f.allowed)} | ${escape(f.description)} |`);
+    }
+    lines.push('');
+  }
+  return `${lines.join('\n').trimEnd()}\n`;
+}
+
+function formatDefault(value: unknown): string {
+  if (value === undefined) return 'none';
+  if (typeof value === 'object' && value !== null && Object.keys(value).length === 0) return '`{}`';
+  return `\`${typeof value === 'string' ? value : JSON.stringify(value)}\``;
+}
+
+function escape(text: string): string {
+  return text.replace(/\|/g, '\\|');
+}

@@ -1,0 +1,39 @@
+// The numbers each Envoy replica enforces so that the whole fleet enforces the configured totals.
+import type { EdgeConfig } from '../config/schema';
+
+/** Share of the memory limit the overload manager treats as the heap ceiling; the rest is for non-heap memory. */
+const HEAP_SHARE_OF_MEMORY_LIMIT = 0.8;
+
+/**
+ * Circuit breakers cannot follow membership, so the connection caps are split evenly; the rate limit
+ * needs no split: Envoy shares the fleet bucket over the live peers itself (envoy/rate-limit.ts).
+ */
+export interface PerReplicaLimits {
+  readonly maxConnections: number;
+  readonly maxConnectionsPerBackendPod: number;
+  /**
+   * Requests that may wait for a backend connection. Every upgrade waits here while its own
+   * connection opens, so the queue holds every upgrade the bucket can admit within one queue
+   * timeout (a replica alone may hold the whole bucket); plain HTTP queues here too.
+   */
+  readonly maxPendingRequests: number;
+  readonly maxDownstreamConnections: number;
+  /** Worker threads: one per whole CPU of the limit, at least one. */
+  readonly concurrency: number;
+  readonly maxHeapSizeBytes: number;
+}
+
+/** Splits the fleet-wide totals across replicas. The config rules have already refused uneven splits. */
+export function perReplicaLimits(config: EdgeConfig): PerReplicaLimits {
+  const { replicas, rateLimit, connections, resources } = config.envoy;
+  return {
+    maxConnections: connections.maxTotal / replicas,
+    maxConnectionsPerBackendPod: connections.maxPerBackendPod / replicas,
+    maxPendingRequests:
+      rateLimit.maxTokens + Math.ceil(connections.queueTimeout / rateLimit.fillInterval) * rateLimit.tokensPerFill,
+    // Rounded down, so the fleet never accepts more than the configured total.
+    maxDownstreamConnections: Math.floor(config.envoy.maxDownstreamConnections / replicas),
+    concurrency: Math.max(1, Math.floor(resources.cpuLimit.millicores / 1000)),
+    maxHeapSizeBytes: Math.floor(resources.memoryLimit.bytes * HEAP_SHARE_OF_MEMORY_LIMIT),
+  };
+}

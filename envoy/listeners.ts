@@ -1,0 +1,176 @@
+// The two listeners: the public WebSocket listener (upgrade, rate limit, JSON access log, bounded
+// waits) and the ready listener (/ready and the read-only admin pages, for probes and the ALB).
+import type { EdgeConfig } from '../config/schema';
+import type {
+  AnyOf,
+  envoy_config_accesslog_v3_AccessLog as AccessLog,
+  envoy_config_listener_v3_Listener as Listener,
+  envoy_config_route_v3_HeaderMatcher as HeaderMatcher,
+  envoy_config_route_v3_RouteAction as RouteAction,
+  envoy_extensions_filters_network_http_connection_manager_v3_ResponseMapper as ResponseMapper,
+} from '../imports/envoy-types';
+import { ENVOY_NAMES, READ_ONLY_ADMIN_PATHS, TYPE } from './names';
+import { protoDuration, socketAddress } from './proto';
+import { fleetWebsocketRateLimit, rateLimitFilterDeclaration } from './rate-limit';
+
+/** A fresh object each time, so no two listeners share one (a later edit of one must not change the other). */
+const routerFilter = () => ({ name: 'envoy.filters.http.router', typed_config: { '@type': TYPE.router } }) as const;
+
+export function websocketListener(config: EdgeConfig): Listener {
+  const { envoy } = config;
+  const connectionManager: AnyOf<typeof TYPE.hcm> = {
+    '@type': TYPE.hcm,
+    stat_prefix: ENVOY_NAMES.websocketStatPrefix,
+    codec_type: 'HTTP1',
+    // The ALB connects to the pod directly (target type ip) and appends the client to XFF.
+    use_remote_address: true,
+    xff_num_trusted_hops: 1,
+    normalize_path: true,
+    merge_slashes: true,
+    upgrade_configs: [{ upgrade_type: 'websocket' }],
+    // An idle WebSocket is an open stream: this, not the route timeout, bounds it.
+    stream_idle_timeout: protoDuration(envoy.streamIdleTimeout),
+    // Bounds how long an upgrade waits for a free backend slot; disarmed once the 101 starts.
+    request_timeout: protoDuration(envoy.connections.queueTimeout),
+    request_headers_timeout: '10s',
+    // After Envoy answers or resets a stream (an idle timeout, say), it waits this long for the
+    // client to close before closing the connection itself: Envoy's default, stated.
+    delayed_close_timeout: '1s',
+    common_http_protocol_options: {
+      idle_timeout: protoDuration(envoy.connectionIdleTimeout),
+      headers_with_underscores_action: 'REJECT_REQUEST',
+    },
+    access_log: [jsonStdoutAccessLog()],
+    access_log_options: { flush_log_on_tunnel_successfully_established: true },
+    local_reply_config: { mappers: [queueTimeoutAsUnavailable()] },
+    route_config: {
+      name: 'websocket_routes',
+      virtual_hosts: [
+        {
+          name: 'websocket_backend',
+          domains: ['*'],
+          routes: [
+            {
+              name: ENVOY_NAMES.websocketRoute,
+              match: { prefix: '/', headers: [upgradeIsWebsocket()] },
+              route: upgradeToBackend(),
+              typed_per_filter_config: { 'envoy.filters.http.local_ratelimit': fleetWebsocketRateLimit(config) },
+            },
+            {
+              name: ENVOY_NAMES.plainRoute,
+              match: { prefix: '/' },
+              // Bounds the whole request, a wait for a backend slot included (request_timeout stops
+              // once a plain request has arrived whole).
+              route: { cluster: ENVOY_NAMES.backendCluster, timeout: protoDuration(envoy.plainHttpTimeout) },
+            },
+          ],
+        },
+      ],
+    },
+    http_filters: [{ name: 'envoy.filters.http.local_ratelimit', typed_config: rateLimitFilterDeclaration() }, routerFilter()],
+  };
+  return {
+    name: ENVOY_NAMES.websocketListener,
+    address: socketAddress('0.0.0.0', envoy.listenerPort),
+    // Envoy's edge best practice: bound per-connection buffers.
+    per_connection_buffer_limit_bytes: 32768,
+    filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: connectionManager }] }],
+  };
+}
+
+function upgradeIsWebsocket(): HeaderMatcher {
+  return { name: 'upgrade', string_match: { exact: 'websocket', ignore_case: true } };
+}
+
+function upgradeToBackend(): RouteAction {
+  // timeout 0s: RouteAction.timeout defaults to 15 s, which must never apply to a long-lived WebSocket.
+  return { cluster: ENVOY_NAMES.backendCluster, timeout: '0s' };
+}
+
+/** A client that waited queueTimeout for a backend slot gets 503 (capacity), not 408 (its own fault). */
+function queueTimeoutAsUnavailable(): ResponseMapper {
+  return {
+    filter: {
+      status_code_filter: {
+        comparison: { op: 'EQ', value: { default_value: 408, runtime_key: 'websocket.queue_timeout_status' } },
+      },
+    },
+    status_code: 503,
+    headers_to_add: [{ header: { key: 'retry-after', value: '1' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }],
+  };
+}
+
+function jsonStdoutAccessLog(): AccessLog {
+  return {
+    name: 'envoy.access_loggers.stdout',
+    typed_config: {
+      '@type': TYPE.stdoutLog,
+      log_format: {
+        json_format: {
+          start_time: '%START_TIME%',
+          method: '%REQ(:METHOD)%',
+          path: '%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%',
+          protocol: '%PROTOCOL%',
+          response_code: '%RESPONSE_CODE%',
+          response_flags: '%RESPONSE_FLAGS%',
+          upstream_host: '%UPSTREAM_HOST%',
+          duration_ms: '%DURATION%',
+          bytes_received: '%BYTES_RECEIVED%',
+          bytes_sent: '%BYTES_SENT%',
+          upgrade: '%REQ(UPGRADE)%',
+          // Why Envoy answered as it did, e.g. request_overall_timeout for a 503 after the queue timeout.
+          response_code_details: '%RESPONSE_CODE_DETAILS%',
+          client_address: '%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%',
+          request_id: '%REQ(X-REQUEST-ID)%',
+          user_agent: '%REQ(USER-AGENT)%',
+        },
+      },
+    },
+  };
+}
+
+export function readyListener(config: EdgeConfig): Listener {
+  const getOnly: HeaderMatcher = { name: ':method', string_match: { exact: 'GET' } };
+  const connectionManager: AnyOf<typeof TYPE.hcm> = {
+    '@type': TYPE.hcm,
+    stat_prefix: 'ready',
+    codec_type: 'AUTO',
+    route_config: {
+      name: 'ready_routes',
+      virtual_hosts: [
+        {
+          name: 'ready',
+          domains: ['*'],
+          routes: [
+            ...READ_ONLY_ADMIN_PATHS.map((path) => ({
+              match: { path, headers: [getOnly] },
+              route: { cluster: ENVOY_NAMES.adminCluster },
+            })),
+            // Everything else, including every admin page that can change Envoy, is not here.
+            { match: { prefix: '/' }, direct_response: { status: 404 } },
+          ],
+        },
+      ],
+    },
+    http_filters: [
+      {
+        // Answers /ready itself: 200 while live, 503 once Envoy is draining or told to fail.
+        name: 'envoy.filters.http.health_check',
+        typed_config: {
+          '@type': TYPE.healthCheck,
+          pass_through_mode: false,
+          headers: [{ name: ':path', string_match: { exact: ENVOY_NAMES.readyPath } }],
+        },
+      },
+      routerFilter(),
+    ],
+  };
+  return {
+    name: ENVOY_NAMES.readyListener,
+    address: socketAddress('0.0.0.0', config.envoy.readyPort),
+    // Probes and the ALB health check must get through when the client connection cap is reached,
+    // or a busy replica would be restarted (liveness) and cut every WebSocket on it.
+    ignore_global_conn_limit: true,
+    filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: connectionManager }] }],
+  };
+}
