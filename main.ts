@@ -3,11 +3,12 @@
 import { ConfigError } from './config/errors';
 import { EnvoyBootstrapError } from './envoy/validate';
 import { synthesizeProject } from './synth/pipeline';
+import { synthSummary } from './synth/summary';
 import { EmptyOutputError } from './synth/write-outputs';
 
 if (require.main === module) {
   try {
-    synthesizeProject(process.cwd());
+    console.log(synthSummary(synthesizeProject(process.cwd())));
   } catch (err) {
     if (err instanceof ConfigError || err instanceof EnvoyBootstrapError || err instanceof EmptyOutputError) {
       console.error(`synth stopped, nothing was written: ${err.message}`);

@@ -5,13 +5,15 @@ import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { EdgeConfig } from '../config/schema';
 import { Application, ApplicationSpecIgnoreDifferences } from '../imports/argoproj.io';
+import { automatedSync, SYNC_RETRY } from '../k8s/argocd-sync';
 import {
   ARGOCD_RESOURCES_FINALIZER,
   EKS_CHARTS_REPO_URL,
-  IN_CLUSTER_SERVER,
   LB_CONTROLLER_CHART,
   LB_CONTROLLER_GENERATED_TLS,
   LB_CONTROLLER_NAMESPACE,
+  lbControllerApplicationName,
+  lbControllerProjectName,
 } from '../k8s/names';
 import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from '../k8s/sync-waves';
 import { buildLbControllerValues } from '../lb-controller/values';
@@ -23,7 +25,7 @@ export interface LbControllerChartProps extends ChartProps {
   /**
    * Argo CD project the Application belongs to.
    *
-   * @default config.gitops.project
+   * @default the environment's controller project, `<gitops.project>-lb-controller`
    */
   readonly project?: string;
 }
@@ -38,7 +40,7 @@ export class LbControllerChart extends Chart {
   constructor(scope: Construct, id: string, props: LbControllerChartProps) {
     super(scope, id, props);
     const { config } = props;
-    const project = props.project ?? config.gitops.project;
+    const project = props.project ?? lbControllerProjectName(config);
     if (!DNS_SUBDOMAIN.test(project)) {
       throw new Error(
         `LbControllerChart props.project: got ${JSON.stringify(project)}; allowed: an Argo CD project name (a DNS-1123 subdomain)`,
@@ -48,7 +50,8 @@ export class LbControllerChart extends Chart {
 
     this.application = new Application(this, 'application', {
       metadata: {
-        name: releaseName,
+        // Named after the environment's project: one Argo CD may serve several environments.
+        name: lbControllerApplicationName(config),
         namespace: config.gitops.argocdNamespace,
         // Before Envoy's objects and our Ingress: the controller's webhook must admit the Ingress.
         annotations: { [SYNC_WAVE_ANNOTATION]: SYNC_WAVE.lbController },
@@ -66,11 +69,11 @@ export class LbControllerChart extends Chart {
             valuesObject: buildLbControllerValues(config),
           },
         },
-        destination: { server: IN_CLUSTER_SERVER, namespace: LB_CONTROLLER_NAMESPACE },
+        destination: { name: config.gitops.destinationName, namespace: LB_CONTROLLER_NAMESPACE },
         syncPolicy: {
-          automated: { prune: true, selfHeal: true },
+          automated: automatedSync(config),
           // The first sync can race the CRDs and the webhook's endpoints; retry rather than fail.
-          retry: { limit: 5, backoff: { duration: '10s', factor: 2, maxDuration: '3m' } },
+          retry: SYNC_RETRY,
           syncOptions: [
             // Argo CD applies and diffs only the fields it owns; others' fields (cainjector's caBundle) are not drift.
             'ServerSideApply=true',

@@ -1,249 +1,401 @@
-// Day-2 commands around kubectl: bootstrap, status, diff, destroy. Each command is a plan of
-// kubectl steps built from the config (so names never drift), printed as it runs.
-// Usage: tsx cli/day2.ts <bootstrap|status|diff|destroy> [--dry-run] [--yes]
+// Day-2 commands for one environment: bootstrap, status, diff, destroy. Each is a plan of kubectl
+// steps built from the config (so names never drift), every step pinned to a kube context with
+// --context, printed as it runs. A command acts only when the current kube context is the
+// environment's cluster (cli/kube-context.ts).
+// Usage: tsx cli/day2.ts <bootstrap|status|diff|destroy> --env <name> [--dry-run] [--confirm <name>]
+// Exit codes: 0 ok, 1 diff found, 2 error, 3 not confirmed.
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { createInterface } from 'node:readline/promises';
 import { ConfigError } from '../config/errors';
-import { loadConfig } from '../config/load';
-import type { EdgeConfig } from '../config/schema';
-import { EDGE_NAMES, lbControllerProjectName, rootApplicationName } from '../k8s/names';
+import { Environment, loadEnvironments } from '../config/load';
+import {
+  APPLICATIONSET_NAME,
+  EDGE_NAMES,
+  edgeApplicationName,
+  lbControllerApplicationName,
+  lbControllerProjectName,
+  rootApplicationName,
+} from '../k8s/names';
+import { contextsOf, ContextError, resolveContexts } from './kube-context';
 
 export const COMMANDS = ['bootstrap', 'status', 'diff', 'destroy'] as const;
 export type Command = (typeof COMMANDS)[number];
+
+export const EXIT = { ok: 0, changed: 1, error: 2, notConfirmed: 3 } as const;
+
+/** The kube contexts a plan acts in: the environment's cluster, and the cluster Argo CD runs in. */
+export interface Contexts {
+  readonly environment: string;
+  readonly argocd: string;
+}
 
 export interface Step {
   readonly description: string;
   readonly argv: readonly string[];
   /** A missing object is not a failure (destroy is re-runnable). */
   readonly tolerateNotFound?: boolean;
-  /** Deletes the namespace only if nothing but what Kubernetes itself puts there is left in it. */
-  readonly onlyIfNamespaceEmpty?: string;
+  /** Run only if nothing but what Kubernetes itself puts there is left in this namespace. */
+  readonly onlyIfNamespaceEmpty?: { readonly context: string; readonly namespace: string };
+  /** The argv is a JSON patch of the ApplicationSet, completed at run time with the environment's index. */
+  readonly removeFromApplicationSet?: { readonly context: string; readonly namespace: string; readonly environment: string };
 }
 
 const APPLICATIONS = 'applications.argoproj.io';
 const APP_PROJECTS = 'appprojects.argoproj.io';
+const APPLICATIONSETS = 'applicationsets.argoproj.io';
 /** Objects Kubernetes creates in every namespace: their presence does not make a namespace "ours to keep". */
 const NAMESPACE_DEFAULTS = new Set(['configmap/kube-root-ca.crt', 'serviceaccount/default']);
 const NAMESPACED_LISTABLE = 'all,configmaps,secrets,serviceaccounts,ingresses,networkpolicies,poddisruptionbudgets,roles,rolebindings';
 
-export function bootstrapPlan(projectRoot: string): Step[] {
+const kubectl = (context: string, ...args: string[]): string[] => ['kubectl', '--context', context, ...args];
+
+export function bootstrapPlan(projectRoot: string, contexts: Contexts): Step[] {
   return [
     {
-      description: 'apply the AppProjects and the root Application (argocd/); Argo CD then syncs dist/',
-      argv: ['kubectl', 'apply', '-f', path.join(projectRoot, 'argocd')],
+      description: 'apply argocd/: the AppProjects and the ApplicationSet, which makes each environment\'s root Application',
+      argv: kubectl(contexts.argocd, 'apply', '-f', path.join(projectRoot, 'argocd')),
     },
   ];
 }
 
-export function statusPlan(config: EdgeConfig): Step[] {
+export function statusPlan({ name, config }: Environment, contexts: Contexts): Step[] {
   const ns = config.envoy.namespace;
   return [
     {
-      description: 'sync and health of the root and controller Applications',
-      argv: ['kubectl', '-n', config.gitops.argocdNamespace, 'get', APPLICATIONS,
-        rootApplicationName(config), config.lbController.releaseName,
-        '-o', 'custom-columns=APPLICATION:.metadata.name,SYNC:.status.sync.status,HEALTH:.status.health.status,REVISION:.status.sync.revision'],
+      description: `sync and health of environment ${name}'s Applications (its root, the edge and the controller)`,
+      argv: kubectl(contexts.argocd, '-n', config.gitops.argocdNamespace, 'get', APPLICATIONS,
+        rootApplicationName(config), edgeApplicationName(config), lbControllerApplicationName(config),
+        '-o', 'custom-columns=APPLICATION:.metadata.name,SYNC:.status.sync.status,HEALTH:.status.health.status,REVISION:.status.sync.revision'),
+      tolerateNotFound: true,
     },
-    {
-      description: 'Envoy pods',
-      argv: ['kubectl', '-n', ns, 'get', 'pods', '-l', `app=${EDGE_NAMES.app}`, '-o', 'wide'],
-    },
+    { description: 'Envoy pods', argv: kubectl(contexts.environment, '-n', ns, 'get', 'pods', '-l', `app=${EDGE_NAMES.app}`, '-o', 'wide') },
     {
       description: 'ALB hostname from the Ingress (empty until the controller has made the ALB)',
-      argv: ['kubectl', '-n', ns, 'get', 'ingress', EDGE_NAMES.ingress,
-        '-o', 'jsonpath={.status.loadBalancer.ingress[0].hostname}{"\\n"}'],
+      argv: kubectl(contexts.environment, '-n', ns, 'get', 'ingress', EDGE_NAMES.ingress,
+        '-o', 'jsonpath={.status.loadBalancer.ingress[0].hostname}{"\\n"}'),
     },
   ];
 }
 
-export function diffPlan(projectRoot: string): Step[] {
+export function diffPlan(projectRoot: string, { name }: Environment, contexts: Contexts): Step[] {
   return [
     {
-      description: 'compare dist/ with the live cluster (server-side dry run)',
-      argv: ['kubectl', 'diff', '-f', path.join(projectRoot, 'dist')],
+      description: `compare Envoy's objects (dist/${name}/edge/) with environment ${name}'s cluster (server-side dry run)`,
+      argv: kubectl(contexts.environment, 'diff', '-f', path.join(projectRoot, 'dist', name, 'edge')),
+    },
+    {
+      description: `compare environment ${name}'s child Applications (dist/${name}/) with Argo CD's`,
+      argv: kubectl(contexts.argocd, 'diff', '-f', path.join(projectRoot, 'dist', name)),
     },
   ];
 }
 
 /**
- * Teardown in the only safe order: stop Argo CD from re-creating things; delete the Ingress and wait
- * until the controller has deleted the ALB and released the Ingress finalizer; then Envoy; then the
- * controller (its Application's finalizer removes the chart); then the root and the projects.
- * If the controller went first, the Ingress would hang on its finalizer and the ALB would be left behind.
+ * Teardown of one environment in the only safe order: take it out of the ApplicationSet (its root
+ * goes, its children stay: preserveResourcesOnDeletion) and pause its children, so Argo CD re-creates
+ * nothing; delete the Ingress and wait until the controller has deleted the ALB and released the
+ * Ingress finalizer; then Envoy; then the controller (its Application's finalizer removes the chart);
+ * then the edge Application and the projects. If the controller went first, the Ingress would hang
+ * on its finalizer and the ALB would be left behind.
  */
-export function destroyPlan(config: EdgeConfig): Step[] {
+export function destroyPlan(environment: Environment, contexts: Contexts): Step[] {
+  const { config, name } = environment;
   const argocd = config.gitops.argocdNamespace;
   const ns = config.envoy.namespace;
-  const deleteIn = (namespace: string, kind: string, names: string | string[], wait = '5m'): readonly string[] =>
-    ['kubectl', '-n', namespace, 'delete', kind, ...[names].flat(), '--ignore-not-found', '--wait=true', `--timeout=${wait}`];
+  const inArgocd = (...args: string[]) => kubectl(contexts.argocd, '-n', argocd, ...args);
+  const deleteIn = (context: string, namespace: string, kind: string, names: string | string[], wait = '5m'): string[] =>
+    kubectl(context, '-n', namespace, 'delete', kind, ...[names].flat(), '--ignore-not-found', '--wait=true', `--timeout=${wait}`);
+  const pause = (application: string): Step => ({
+    description: `pause automated sync of ${application}, so Argo CD does not re-create what we delete`,
+    argv: inArgocd('patch', APPLICATIONS, application, '--type', 'merge', '-p', '{"spec":{"syncPolicy":{"automated":null}}}'),
+    tolerateNotFound: true,
+  });
   return [
     {
-      description: `pause automated sync of the root Application, so Argo CD does not re-create what we delete`,
-      argv: ['kubectl', '-n', argocd, 'patch', APPLICATIONS, rootApplicationName(config), '--type', 'merge',
-        '-p', '{"spec":{"syncPolicy":{"automated":null}}}'],
+      description: `take environment ${name} out of the ApplicationSet; its root Application goes, what it made stays`,
+      argv: inArgocd('patch', APPLICATIONSETS, APPLICATIONSET_NAME, '--type', 'json', '-p'),
+      tolerateNotFound: true,
+      removeFromApplicationSet: { context: contexts.argocd, namespace: argocd, environment: name },
+    },
+    {
+      description: `wait until the root Application ${rootApplicationName(config)} is gone`,
+      argv: inArgocd('wait', '--for=delete', `${APPLICATIONS}/${rootApplicationName(config)}`, '--timeout=2m'),
       tolerateNotFound: true,
     },
+    pause(edgeApplicationName(config)),
+    pause(lbControllerApplicationName(config)),
     {
       description: 'delete the Ingress and wait until the controller has deleted the ALB and removed its finalizer',
-      argv: deleteIn(ns, 'ingress', EDGE_NAMES.ingress, '15m'),
+      argv: deleteIn(contexts.environment, ns, 'ingress', EDGE_NAMES.ingress, '15m'),
     },
-    { description: 'delete the Envoy Deployment', argv: deleteIn(ns, 'deployment', EDGE_NAMES.deployment) },
+    { description: 'delete the Envoy Deployment', argv: deleteIn(contexts.environment, ns, 'deployment', EDGE_NAMES.deployment) },
     {
       description: 'delete the Envoy Service and the peers Service',
-      argv: deleteIn(ns, 'service', [EDGE_NAMES.service, EDGE_NAMES.peersService]),
+      argv: deleteIn(contexts.environment, ns, 'service', [EDGE_NAMES.service, EDGE_NAMES.peersService]),
     },
-    { description: 'delete the PodDisruptionBudget', argv: deleteIn(ns, 'poddisruptionbudget', EDGE_NAMES.pdb) },
-    { description: 'delete the NetworkPolicy', argv: deleteIn(ns, 'networkpolicy', EDGE_NAMES.networkPolicy) },
-    { description: 'delete the bootstrap ConfigMap', argv: deleteIn(ns, 'configmap', EDGE_NAMES.bootstrapConfigMap) },
-    { description: 'delete the Envoy ServiceAccount', argv: deleteIn(ns, 'serviceaccount', EDGE_NAMES.serviceAccount) },
+    { description: 'delete the PodDisruptionBudget', argv: deleteIn(contexts.environment, ns, 'poddisruptionbudget', EDGE_NAMES.pdb) },
+    { description: 'delete the NetworkPolicy', argv: deleteIn(contexts.environment, ns, 'networkpolicy', EDGE_NAMES.networkPolicy) },
+    { description: 'delete the bootstrap ConfigMap', argv: deleteIn(contexts.environment, ns, 'configmap', EDGE_NAMES.bootstrapConfigMap) },
+    { description: 'delete the Envoy ServiceAccount', argv: deleteIn(contexts.environment, ns, 'serviceaccount', EDGE_NAMES.serviceAccount) },
     {
       description: 'delete the headless backend Service we created (not the backend itself)',
-      argv: deleteIn(config.backend.namespace, 'service', config.backend.serviceName),
+      argv: deleteIn(contexts.environment, config.backend.namespace, 'service', config.backend.serviceName),
     },
     {
       description: `delete namespace ${ns}, only if nothing we did not create is left in it`,
-      argv: ['kubectl', 'delete', 'namespace', ns, '--ignore-not-found', '--wait=true', '--timeout=5m'],
-      onlyIfNamespaceEmpty: ns,
+      argv: kubectl(contexts.environment, 'delete', 'namespace', ns, '--ignore-not-found', '--wait=true', '--timeout=5m'),
+      onlyIfNamespaceEmpty: { context: contexts.environment, namespace: ns },
     },
     {
       description: 'delete the controller Application; its finalizer removes the chart from kube-system',
-      argv: deleteIn(argocd, APPLICATIONS, config.lbController.releaseName, '10m'),
+      argv: deleteIn(contexts.argocd, argocd, APPLICATIONS, lbControllerApplicationName(config), '10m'),
     },
-    { description: 'delete the root Application', argv: deleteIn(argocd, APPLICATIONS, rootApplicationName(config), '10m') },
+    { description: 'delete the edge Application', argv: deleteIn(contexts.argocd, argocd, APPLICATIONS, edgeApplicationName(config), '10m') },
     {
-      description: 'delete the two AppProjects',
-      argv: ['kubectl', '-n', argocd, 'delete', APP_PROJECTS, config.gitops.project, lbControllerProjectName(config),
-        '--ignore-not-found'],
+      description: `delete environment ${name}'s two AppProjects`,
+      argv: inArgocd('delete', APP_PROJECTS, config.gitops.project, lbControllerProjectName(config), '--ignore-not-found'),
     },
   ];
 }
 
+// ------------------------------------------------------------------ arguments
+
 export interface ParsedArgs {
   readonly command: Command;
+  readonly env?: string;
   readonly dryRun: boolean;
-  readonly yes: boolean;
+  /** destroy: the environment's name, typed to confirm (else it is asked for). */
+  readonly confirm?: string;
 }
 
 export class UsageError extends Error {}
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const usage = `usage: day2 <${COMMANDS.join('|')}> [--dry-run] [--yes]`;
-  const flags = argv.filter((a) => a.startsWith('-'));
-  const words = argv.filter((a) => !a.startsWith('-'));
-  const unknownFlag = flags.find((f) => !['--dry-run', '--yes'].includes(f));
-  if (unknownFlag) throw new UsageError(`unknown option ${unknownFlag}; ${usage}`);
+  const usage = `usage: day2 <${COMMANDS.join('|')}> --env <environment> [--dry-run] [--confirm <environment>]`;
+  const words: string[] = [];
+  const values: Record<string, string> = {};
+  let dryRun = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--dry-run') dryRun = true;
+    else if (arg === '--env' || arg === '--confirm') {
+      const value = argv[++i];
+      if (value === undefined || value.startsWith('-')) throw new UsageError(`${arg} needs a value; ${usage}`);
+      values[arg] = value;
+    } else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}; ${usage}`);
+    else words.push(arg);
+  }
   if (words.length !== 1) throw new UsageError(`expected one command, got ${words.length ? words.join(' ') : 'none'}; ${usage}`);
   const command = words[0] as Command;
   if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${words[0]}"; ${usage}`);
-  const yes = flags.includes('--yes');
-  if (yes && command !== 'destroy') throw new UsageError(`--yes only applies to destroy; ${usage}`);
-  return { command, dryRun: flags.includes('--dry-run'), yes };
+  if (values['--confirm'] !== undefined && command !== 'destroy') throw new UsageError(`--confirm only applies to destroy; ${usage}`);
+  if (values['--env'] === undefined && command !== 'bootstrap') throw new UsageError(`${command} needs --env <environment>; ${usage}`);
+  return { command, env: values['--env'], dryRun, confirm: values['--confirm'] };
 }
 
-export function planFor(command: Command, config: EdgeConfig, projectRoot: string): Step[] {
+/** The environment a command is for; bootstrap may name none when every environment shares one Argo CD. */
+export function pickEnvironment(args: ParsedArgs, environments: readonly Environment[]): Environment {
+  const byName = (name: string) => {
+    const found = environments.find((e) => e.name === name);
+    if (!found) throw new UsageError(`--env: got "${name}"; allowed: ${environments.map((e) => e.name).join(', ')} (config/environments/*.yaml)`);
+    return found;
+  };
+  if (args.env !== undefined) return byName(args.env);
+  const homes = [...new Set(environments.map((e) => e.config.gitops.argocdEnvironment ?? e.name))];
+  if (homes.length !== 1) throw new UsageError(`the environments use ${homes.length} Argo CDs (in ${homes.join(', ')}): name one with --env`);
+  return byName(homes[0]);
+}
+
+export function argocdEnvironmentOf(environment: Environment, environments: readonly Environment[]): Environment {
+  const home = environment.config.gitops.argocdEnvironment;
+  return home === undefined ? environment : environments.find((e) => e.name === home) ?? environment;
+}
+
+export function planFor(command: Command, environment: Environment, contexts: Contexts, projectRoot: string): Step[] {
   switch (command) {
-    case 'bootstrap': return bootstrapPlan(projectRoot);
-    case 'status': return statusPlan(config);
-    case 'diff': return diffPlan(projectRoot);
-    case 'destroy': return destroyPlan(config);
+    case 'bootstrap': return bootstrapPlan(projectRoot, contexts);
+    case 'status': return statusPlan(environment, contexts);
+    case 'diff': return diffPlan(projectRoot, environment, contexts);
+    case 'destroy': return destroyPlan(environment, contexts);
   }
 }
 
 export const formatStep = (step: Step, index: number): string =>
-  `${index + 1}. ${step.description}\n   $ ${step.argv.map((a) => (/[\s"{}$]/.test(a) ? `'${a}'` : a)).join(' ')}`;
+  `${index + 1}. ${step.description}\n   $ ${step.argv.map((a) => (/[\s"{}$<>]/.test(a) ? `'${a}'` : a)).join(' ')}`;
 
-// ------------------------------------------------------------------ running against a cluster
+// ------------------------------------------------------------------ running against clusters
 
-type Run = (argv: readonly string[]) => { status: number | null; stdout: string; stderr: string; error?: Error };
+export type Run = (argv: readonly string[]) => { status: number | null; stdout: string; stderr: string; error?: Error };
 
 const runKubectl: Run = (argv) => {
   const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
   return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '', error: result.error };
 };
 
-/** Stops with one clear line when kubectl, the cluster or Argo CD is missing. */
-export function preflight(command: Command, run: Run = runKubectl): string | undefined {
-  const client = run(['kubectl', 'version', '--client']);
-  if (client.error || client.status !== 0) return 'kubectl was not found on PATH: install kubectl and try again';
-  const server = run(['kubectl', 'get', '--raw', '/readyz']);
-  if (server.status !== 0) {
-    return `the cluster is not reachable with the current kubeconfig: ${server.stderr.trim().split('\n').pop()}`;
+export interface Io {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  /** Asks a question on the terminal; undefined when there is no terminal to ask on. */
+  readonly ask?: (question: string) => Promise<string | undefined>;
+}
+
+/** Stops with one clear line when kubectl, a cluster or Argo CD is missing. */
+export function preflight(command: Command, contexts: Contexts, run: Run): string | undefined {
+  for (const context of new Set([contexts.environment, contexts.argocd])) {
+    const server = run(['kubectl', '--context', context, 'get', '--raw', '/readyz']);
+    if (server.status !== 0) return `the cluster of kube context "${context}" is not reachable: ${server.stderr.trim().split('\n').pop()}`;
   }
   if (command !== 'diff') {
-    const argo = run(['kubectl', 'get', 'crd', APPLICATIONS]);
-    if (argo.status !== 0) return `Argo CD is not installed in this cluster (no ${APPLICATIONS} CRD): install Argo CD first`;
+    const argo = run(['kubectl', '--context', contexts.argocd, 'get', 'crd', APPLICATIONS]);
+    if (argo.status !== 0) return `Argo CD is not installed in kube context "${contexts.argocd}" (no ${APPLICATIONS} CRD): install Argo CD first`;
   }
   return undefined;
 }
 
-/** Exit codes of `diff`, as kubectl diff defines them: 0 no change, 1 change, 2 error. */
-export const DIFF_EXIT = { noChange: 0, change: 1, error: 2 } as const;
+export interface Invocation {
+  readonly args: ParsedArgs;
+  readonly environment: Environment;
+  readonly argocdEnvironment: Environment;
+  readonly projectRoot: string;
+}
 
-export function execute(args: ParsedArgs, steps: Step[], run: Run = runKubectl, log = console.log): number {
-  if (args.command === 'destroy' && !args.yes && !args.dryRun) {
-    log('destroy plan (nothing was deleted; run again with --yes to carry it out):');
-    steps.forEach((s, i) => log(formatStep(s, i)));
-    return 2;
+/** Runs a command end to end; returns its exit code. `run` is kubectl (tests pass their own). */
+export async function execute(inv: Invocation, run: Run = runKubectl, io: Io = consoleIo()): Promise<number> {
+  const { args, environment } = inv;
+  const client = run(['kubectl', 'version', '--client']);
+  if (client.error || client.status !== 0) return fail(io, 'kubectl was not found on PATH: install kubectl and try again');
+  let contexts: Contexts;
+  try {
+    const view = run(['kubectl', 'config', 'view', '-o', 'json']);
+    if (view.status !== 0) return fail(io, `kubectl config view failed: ${view.stderr.trim()}`);
+    contexts = resolveContexts(environment, inv.argocdEnvironment, contextsOf(view.stdout));
+  } catch (err) {
+    if (err instanceof ContextError) return fail(io, err.message);
+    throw err;
   }
+  const steps = planFor(args.command, environment, contexts, inv.projectRoot);
   if (args.dryRun) {
-    steps.forEach((s, i) => log(formatStep(s, i)));
-    return 0;
+    steps.forEach((s, i) => io.out(formatStep(s, i)));
+    return EXIT.ok;
   }
-  const problem = preflight(args.command, run);
-  if (problem) {
-    log(`error: ${problem}`);
-    return 2;
+  if (args.command === 'destroy') {
+    const typed = args.confirm ?? (await io.ask?.(`Type the environment's name (${environment.name}) to destroy it: `));
+    if (typed?.trim() !== environment.name) {
+      io.out(`destroy plan for environment ${environment.name} (nothing was deleted):`);
+      steps.forEach((s, i) => io.out(formatStep(s, i)));
+      io.err(typed === undefined
+        ? `not confirmed: pass --confirm ${environment.name}, or run it on a terminal and type the name`
+        : `not confirmed: got ${JSON.stringify(typed.trim())}, not ${JSON.stringify(environment.name)}`);
+      return EXIT.notConfirmed;
+    }
   }
+  const problem = preflight(args.command, contexts, run);
+  if (problem) return fail(io, problem);
+
+  let changed = false;
   for (const [i, step] of steps.entries()) {
-    log(formatStep(step, i));
+    io.out(formatStep(step, i));
     if (step.onlyIfNamespaceEmpty) {
-      const leftovers = foreignObjects(step.onlyIfNamespaceEmpty, run);
+      const leftovers = foreignObjects(step.onlyIfNamespaceEmpty.context, step.onlyIfNamespaceEmpty.namespace, run);
       if (leftovers.length) {
-        log(`   skipped: namespace ${step.onlyIfNamespaceEmpty} still holds objects we did not create: ${leftovers.join(', ')}`);
+        io.out(`   skipped: namespace ${step.onlyIfNamespaceEmpty.namespace} still holds objects we did not create: ${leftovers.join(', ')}`);
         continue;
       }
     }
-    const result = run(step.argv);
-    if (result.stdout) log(result.stdout.trimEnd());
+    let argv = step.argv;
+    if (step.removeFromApplicationSet) {
+      const patch = applicationSetRemoval(step.removeFromApplicationSet, run);
+      if (patch === undefined) {
+        io.out('   (the ApplicationSet does not list this environment: nothing to do)');
+        continue;
+      }
+      argv = [...argv, patch];
+    }
+    const result = run(argv);
+    if (result.stdout) io.out(result.stdout.trimEnd());
     if (args.command === 'diff') {
-      if (result.status === 0) log('no change: the cluster matches dist/');
-      else if (result.status === 1) log('change: applying dist/ would change the objects above');
-      else log(`error: kubectl diff failed: ${result.stderr.trim()}`);
-      return result.status === 0 ? DIFF_EXIT.noChange : result.status === 1 ? DIFF_EXIT.change : DIFF_EXIT.error;
+      if (result.status === 1) changed = true;
+      else if (result.status !== 0) return fail(io, `kubectl diff failed: ${result.stderr.trim()}`);
+      continue;
     }
     if (result.status !== 0) {
       if (step.tolerateNotFound && /NotFound|not found/.test(result.stderr)) {
-        log('   (not found: nothing to do)');
+        io.out(args.command === 'status' ? `   ${result.stderr.trim().replace(/^Error from server \(NotFound\): /gm, '')}` : '   (not found: nothing to do)');
         continue;
       }
-      log(`error: step ${i + 1} failed: ${result.stderr.trim()}`);
-      return 2;
+      return fail(io, `step ${i + 1} failed: ${result.stderr.trim()}`);
     }
   }
-  if (args.command === 'destroy') {
-    log('done. The IAM role is not touched: eksctl delete iamserviceaccount --config-file eksctl/cluster.yaml --approve');
+  if (args.command === 'diff') {
+    io.out(changed ? `change: applying dist/${environment.name}/ would change the objects above` : `no change: the clusters match dist/${environment.name}/`);
+    return changed ? EXIT.changed : EXIT.ok;
   }
-  return 0;
+  if (args.command === 'destroy') {
+    io.out(`done: environment ${environment.name} is down and out of Argo CD. Delete config/environments/${environment.name}.yaml ` +
+      'and synthesize, or `npm run bootstrap` adds it back.');
+    io.out(`The IAM role is not touched: eksctl delete iamserviceaccount --config-file eksctl/${environment.name}.yaml --approve`);
+  }
+  return EXIT.ok;
 }
 
-function foreignObjects(namespace: string, run: Run): string[] {
-  const listed = run(['kubectl', '-n', namespace, 'get', NAMESPACED_LISTABLE, '-o', 'name', '--ignore-not-found']);
+/** A JSON patch removing the environment's element from the live ApplicationSet, checked by a test op. */
+function applicationSetRemoval(target: { context: string; namespace: string; environment: string }, run: Run): string | undefined {
+  const live = run(['kubectl', '--context', target.context, '-n', target.namespace, 'get', APPLICATIONSETS, APPLICATIONSET_NAME,
+    '-o', 'jsonpath={.spec.generators[0].list.elements[*].environment}']);
+  const index = live.status === 0 ? live.stdout.trim().split(/\s+/).indexOf(target.environment) : -1;
+  if (index < 0) return undefined;
+  const at = `/spec/generators/0/list/elements/${index}`;
+  return JSON.stringify([
+    { op: 'test', path: `${at}/environment`, value: target.environment },
+    { op: 'remove', path: at },
+  ]);
+}
+
+function foreignObjects(context: string, namespace: string, run: Run): string[] {
+  const listed = run(['kubectl', '--context', context, '-n', namespace, 'get', NAMESPACED_LISTABLE, '-o', 'name', '--ignore-not-found']);
   return listed.stdout
     .split('\n')
     .map((line) => line.trim().replace(/^([a-z]+)(\.[a-z0-9.]+)?\//, '$1/'))
     .filter((line) => line && !NAMESPACE_DEFAULTS.has(line));
 }
 
-if (require.main === module) {
+function fail(io: Io, message: string): number {
+  io.err(`error: ${message}`);
+  return EXIT.error;
+}
+
+function consoleIo(): Io {
+  return {
+    out: (line) => console.log(line),
+    err: (line) => console.error(line),
+    ask: process.stdin.isTTY
+      ? async (question) => {
+          const rl = createInterface({ input: process.stdin, output: process.stdout });
+          try {
+            return await rl.question(question);
+          } finally {
+            rl.close();
+          }
+        }
+      : undefined,
+  };
+}
+
+async function main(): Promise<number> {
   try {
     const args = parseArgs(process.argv.slice(2));
     const projectRoot = path.resolve(__dirname, '..');
-    process.exit(execute(args, planFor(args.command, loadConfig(), projectRoot)));
+    const { environments } = loadEnvironments(path.join(projectRoot, 'config'));
+    const environment = pickEnvironment(args, environments);
+    return await execute({ args, environment, argocdEnvironment: argocdEnvironmentOf(environment, environments), projectRoot });
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError) {
       console.error(`error: ${err.message}`);
-      process.exit(2);
+      return EXIT.error;
     }
     throw err;
   }
 }
+
+if (require.main === module) void main().then((code) => process.exit(code));

@@ -9,9 +9,15 @@ export class ConfigError extends Error {
   }
 }
 
-/** A value as a user typed it: JSON, or "nothing" when absent. */
+/** A value shown exactly as it was typed in its file: a number beyond double precision stays as typed. */
+export class AsTyped {
+  constructor(readonly text: string) {}
+}
+
+/** A value as a user wrote it: JSON, the typed text, or "nothing" when absent. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
+  if (value instanceof AsTyped) return value.text;
   return JSON.stringify(value);
 }
 

@@ -20,6 +20,8 @@ export interface SectionDoc {
 interface Meta {
   readonly description?: string;
   readonly allowed?: string;
+  /** A default derived from something else, such as the environment's name. */
+  readonly defaultText?: string;
 }
 
 /** Every section and field of the schema, in schema order. */
@@ -38,7 +40,7 @@ function fieldsOf(schema: z.core.$ZodType, prefix: string, defaults: unknown): F
     const value = (defaults as Record<string, unknown> | undefined)?.[key];
     if (isSection(field)) return fieldsOf(field, path, value);
     const meta = metaOf(field);
-    return [{ path, default: value, allowed: meta.allowed ?? '', description: meta.description ?? '' }];
+    return [{ path, default: meta.defaultText ?? value, allowed: meta.allowed ?? '', description: meta.description ?? '' }];
   });
 }
 
@@ -94,6 +96,8 @@ export function renderConfigurationReference(): string {
     '',
     '<!-- Generated from config/schema.ts by `npm run docs`; do not edit. A test fails when it is stale. -->',
     '',
+    '`config/base.yaml` holds what every environment shares; `config/environments/<name>.yaml` holds only what',
+    'differs for one environment, merged over the base (maps key by key; lists and `backend.selector` whole).',
     'Every field is optional: an unset field takes its default, the seed\'s value. Unknown keys are errors,',
     'and every invalid value stops synthesis with `field: got <value>; allowed: <what>` before anything',
     'is written. Durations are written `500ms`, `5s`, `10m` or `1h`. Connection and rate-limit numbers are',

@@ -19,10 +19,13 @@ export function crossFieldProblems(config: EdgeConfig): string[] {
   const blame = (field: string, value: unknown, allowed: string) => problems.push(problem(field, value, allowed));
   const { replicas } = envoy;
 
-  const evenShare = `a multiple of envoy.replicas (${replicas}), so each replica gets an equal whole share`;
-  if (envoy.connections.maxTotal % replicas !== 0) blame('envoy.connections.maxTotal', envoy.connections.maxTotal, evenShare);
+  const evenShare = (value: number) =>
+    `a multiple of envoy.replicas (${replicas}), so each replica gets an equal whole share, such as ${nearestMultiples(value, replicas).join(' or ')}`;
+  if (envoy.connections.maxTotal % replicas !== 0) {
+    blame('envoy.connections.maxTotal', envoy.connections.maxTotal, evenShare(envoy.connections.maxTotal));
+  }
   if (envoy.connections.maxPerBackendPod % replicas !== 0) {
-    blame('envoy.connections.maxPerBackendPod', envoy.connections.maxPerBackendPod, evenShare);
+    blame('envoy.connections.maxPerBackendPod', envoy.connections.maxPerBackendPod, evenShare(envoy.connections.maxPerBackendPod));
   }
   if (envoy.connections.maxPerBackendPod > envoy.connections.maxTotal) {
     blame('envoy.connections.maxPerBackendPod', envoy.connections.maxPerBackendPod,
@@ -62,6 +65,58 @@ export function crossFieldProblems(config: EdgeConfig): string[] {
   }
   if (backend.port === backend.healthPort) {
     blame('backend.healthPort', backend.healthPort, `a port different from backend.port (${backend.port})`);
+  }
+  const certificateRegion = config.alb.certificateArn?.split(':')[3];
+  if (certificateRegion && certificateRegion !== config.cluster.region) {
+    blame('alb.certificateArn', config.alb.certificateArn,
+      `an ACM certificate in cluster.region (${config.cluster.region}): an ALB can only use certificates from its own region`);
+  }
+  if (/:distroless-v?\d/.test(envoy.image)) {
+    blame('envoy.image', envoy.image,
+      'an image with a `sleep` binary, such as envoyproxy/envoy:v1.40.0 or :debug-v1.40.0: the pod\'s preStop hook sleeps while the ALB ' +
+        'drains it, and the distroless image has no `sleep` (Kubernetes 1.28 has no sleep action), so Envoy would be stopped at once');
+  }
+  return problems;
+}
+
+/** The two multiples of `step` nearest to `value` (at least `step`). */
+function nearestMultiples(value: number, step: number): number[] {
+  const below = Math.floor(value / step) * step;
+  return [...new Set([below, below + step])].filter((m) => m >= step);
+}
+
+/** What environments share must agree, and what one environment owns must not belong to another. */
+export function crossEnvironmentProblems(
+  environments: readonly { readonly name: string; readonly config: EdgeConfig; readonly files: readonly string[] }[],
+): string[] {
+  const problems: string[] = [];
+  const firstWith = new Map<string, string>();
+  const unique = (what: string, key: string, env: { name: string; files: readonly string[] }, field: string, value: unknown) => {
+    const other = firstWith.get(`${what}\0${key}`);
+    if (other) {
+      problems.push(`${env.files[env.files.length - 1]}: ${problem(field, value, `a value no other environment uses (environment ${other} has it): ${what}`)}`);
+    }
+    firstWith.set(`${what}\0${key}`, env.name);
+  };
+  const [first] = environments;
+  for (const env of environments) {
+    const { gitops, cluster } = env.config;
+    unique('each environment is its own cluster, with its own controller and ALB', gitops.destinationName, env, 'gitops.destinationName', gitops.destinationName);
+    unique('an EKS cluster belongs to one environment', `${cluster.name}/${cluster.region}`, env, 'cluster.name', cluster.name);
+    unique('an Argo CD project belongs to one environment', gitops.project, env, 'gitops.project', gitops.project);
+    const home = gitops.argocdEnvironment;
+    const homeEnv = home === undefined ? env : environments.find((e) => e.name === home);
+    if (!homeEnv) {
+      problems.push(`${env.files[env.files.length - 1]}: ${problem('gitops.argocdEnvironment', home,
+        `one of the environments: ${environments.map((e) => e.name).join(', ')}`)}`);
+    } else if (homeEnv !== env && homeEnv.config.gitops.argocdEnvironment !== undefined && homeEnv.config.gitops.argocdEnvironment !== homeEnv.name) {
+      problems.push(`${env.files[env.files.length - 1]}: ${problem('gitops.argocdEnvironment', home,
+        `an environment whose cluster runs Argo CD itself (environment ${home} names ${homeEnv.config.gitops.argocdEnvironment})`)}`);
+    }
+    if (first && gitops.argocdNamespace !== first.config.gitops.argocdNamespace) {
+      problems.push(`${env.files[env.files.length - 1]}: ${problem('gitops.argocdNamespace', gitops.argocdNamespace,
+        `${JSON.stringify(first.config.gitops.argocdNamespace)}, as in environment ${first.name}: one Argo CD serves every environment (argocd/ is shared)`)}`);
+    }
   }
   return problems;
 }

@@ -4,9 +4,9 @@
 import { z } from 'zod';
 import { bool, cidr, cpu, dnsLabel, duration, int, labelKey, labelValue, matching, memory, oneOf, port } from './kinds';
 
-/** A field's meaning, for the reference; it keeps what its kind allows. */
-function described<T extends z.ZodType>(kind: T, description: string): T {
-  return kind.meta({ ...kind.meta(), description }) as T;
+/** A field's meaning, for the reference; it keeps what its kind allows. `defaultText` explains a derived default. */
+function described<T extends z.ZodType>(kind: T, description: string, extra: { defaultText?: string } = {}): T {
+  return kind.meta({ ...kind.meta(), description, ...extra }) as T;
 }
 
 const section = <T extends z.core.$ZodLooseShape>(description: string, shape: T) =>
@@ -31,6 +31,10 @@ const cluster = section('The EKS cluster.', {
     'VPC of the cluster; the controller needs it.',
   ).prefault('vpc-0123456789abcdef0'),
   vpcCidr: described(cidr(), 'VPC CIDR; the default client range of the NetworkPolicy (the ALB lives there).').prefault('10.0.0.0/16'),
+  kubeContext: described(
+    matching(/^\S{1,253}$/, 'a kube context name, as `kubectl config get-contexts` lists it'),
+    'The kube context of this cluster, for the day-2 commands. Unset: the current context, which must be this EKS cluster (named by `aws eks update-kubeconfig` or eksctl). The commands refuse any other.',
+  ).optional(),
 });
 
 const backend = section('The WebSocket server, deployed by another part of the platform.', {
@@ -51,7 +55,6 @@ const backend = section('The WebSocket server, deployed by another part of the p
     matching(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, 'an absolute URL path such as /health'),
     'Path Envoy health-checks on each pod; 200-399 is healthy.',
   ).prefault('/health'),
-  pods: described(int(1, 1000), 'How many WebSocket pods run (capacity arithmetic in docs and checks).').prefault(4),
 });
 
 const rateLimit = section('The fleet rate limit on new WebSockets: totals for all replicas together.', {
@@ -97,8 +100,8 @@ const envoy = section('Envoy, the WebSocket edge.', {
   namespace: described(dnsLabel(), 'Namespace for Envoy\'s objects.').prefault('envoy-proxy'),
   image: described(
     matching(
-      /^[a-z0-9]+([._/-][a-z0-9]+)*(:v?\d+\.\d+\.\d+|@sha256:[a-f0-9]{64})$/,
-      'an image pinned to an exact release (…:v1.40.0) or a sha256 digest; "latest" tags are not allowed',
+      /^[a-z0-9]+([._/-][a-z0-9]+)*(:([a-z]+-)?v?\d+\.\d+\.\d+|@sha256:[a-f0-9]{64})$/,
+      'an image pinned to an exact release (…:v1.40.0, …:debug-v1.40.0) or a sha256 digest; "latest" tags are not allowed',
     ),
     'Envoy image, pinned to an exact release or digest; the live suite runs the same release.',
   ).prefault('envoyproxy/envoy:v1.40.0'),
@@ -183,9 +186,23 @@ const gitops = section('Argo CD, which syncs the outputs to the cluster.', {
   targetRevision: described(matching(/^[A-Za-z0-9._\/-]{1,200}$/, 'a branch, tag or commit such as main'), 'Branch Argo CD follows.').prefault(
     'main',
   ),
-  path: described(matching(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'a relative path such as dist'), 'Folder Argo CD syncs.').prefault('dist'),
-  argocdNamespace: described(dnsLabel(), 'Where Argo CD runs.').prefault('argocd'),
-  project: described(dnsLabel(), 'Argo CD project name.').prefault('envoy-edge'),
+  argocdNamespace: described(dnsLabel(), 'Where Argo CD runs; the same for every environment (argocd/ is shared).').prefault('argocd'),
+  project: described(
+    dnsLabel(),
+    'Argo CD project of this environment, and the name of its Applications.',
+    { defaultText: 'envoy-edge-<environment>' },
+  ).prefault('envoy-edge'),
+  destinationName: described(
+    dnsLabel(),
+    'Argo CD\'s name for this environment\'s cluster: in-cluster when Argo CD runs in it, else the name given to `argocd cluster add`.',
+  ).prefault('in-cluster'),
+  automatedSync: described(bool(), 'Argo CD syncs every push by itself; false: a person presses Sync.').prefault(true),
+  selfHeal: described(bool(), 'With automated sync, Argo CD undoes changes made in the cluster by hand.').prefault(true),
+  prune: described(bool(), 'With automated sync, Argo CD deletes objects that left the synthesized files.').prefault(true),
+  argocdEnvironment: described(
+    matching(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'the name of an environment (a file in config/environments/)'),
+    'The environment whose cluster runs Argo CD, for the day-2 commands. Unset: this environment\'s own cluster.',
+  ).optional(),
 });
 
 export const configSchema = z.strictObject({

@@ -5862,6 +5862,3371 @@ export class ApplicationSpecSourceHydratorDrySourceKustomizeReplicasCount {
 
 
 /**
+ *
+ *
+ * @schema ApplicationSet
+ */
+export class ApplicationSet extends ApiObject {
+  /**
+   * Returns the apiVersion and kind for "ApplicationSet"
+   */
+  public static readonly GVK: GroupVersionKind = {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'ApplicationSet',
+  }
+
+  /**
+   * Renders a Kubernetes manifest for "ApplicationSet".
+   *
+   * This can be used to inline resource manifests inside other objects (e.g. as templates).
+   *
+   * @param props initialization props
+   */
+  public static manifest(props: ApplicationSetProps): any {
+    return {
+      ...ApplicationSet.GVK,
+      ...toJson_ApplicationSetProps(props),
+    };
+  }
+
+  /**
+   * Defines a "ApplicationSet" API object
+   * @param scope the scope in which to define this object
+   * @param id a scope-local name for the object
+   * @param props initialization props
+   */
+  public constructor(scope: Construct, id: string, props: ApplicationSetProps) {
+    super(scope, id, {
+      ...ApplicationSet.GVK,
+      ...props,
+    });
+  }
+
+  /**
+   * Renders the object to Kubernetes JSON.
+   */
+  public override toJson(): any {
+    const resolved = super.toJson();
+
+    return {
+      ...ApplicationSet.GVK,
+      ...toJson_ApplicationSetProps(resolved),
+    };
+  }
+}
+
+/**
+ * @schema ApplicationSet
+ */
+export interface ApplicationSetProps {
+  /**
+   * @schema ApplicationSet#metadata
+   */
+  readonly metadata: ApiObjectMetadata;
+
+  /**
+   * @schema ApplicationSet#spec
+   */
+  readonly spec: ApplicationSetSpec;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetProps' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetProps(obj: ApplicationSetProps | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'metadata': obj.metadata,
+    'spec': toJson_ApplicationSetSpec(obj.spec),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpec
+ */
+export interface ApplicationSetSpec {
+  /**
+   * @schema ApplicationSetSpec#applyNestedSelectors
+   */
+  readonly applyNestedSelectors?: boolean;
+
+  /**
+   * @schema ApplicationSetSpec#generators
+   */
+  readonly generators: ApplicationSetSpecGenerators[];
+
+  /**
+   * @schema ApplicationSetSpec#goTemplate
+   */
+  readonly goTemplate?: boolean;
+
+  /**
+   * @schema ApplicationSetSpec#goTemplateOptions
+   */
+  readonly goTemplateOptions?: string[];
+
+  /**
+   * @schema ApplicationSetSpec#ignoreApplicationDifferences
+   */
+  readonly ignoreApplicationDifferences?: ApplicationSetSpecIgnoreApplicationDifferences[];
+
+  /**
+   * @schema ApplicationSetSpec#preservedFields
+   */
+  readonly preservedFields?: ApplicationSetSpecPreservedFields;
+
+  /**
+   * @schema ApplicationSetSpec#strategy
+   */
+  readonly strategy?: ApplicationSetSpecStrategy;
+
+  /**
+   * @schema ApplicationSetSpec#syncPolicy
+   */
+  readonly syncPolicy?: ApplicationSetSpecSyncPolicy;
+
+  /**
+   * @schema ApplicationSetSpec#template
+   */
+  readonly template: ApplicationSetSpecTemplate;
+
+  /**
+   * @schema ApplicationSetSpec#templatePatch
+   */
+  readonly templatePatch?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpec' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpec(obj: ApplicationSetSpec | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'applyNestedSelectors': obj.applyNestedSelectors,
+    'generators': obj.generators?.map(y => toJson_ApplicationSetSpecGenerators(y)),
+    'goTemplate': obj.goTemplate,
+    'goTemplateOptions': obj.goTemplateOptions?.map(y => y),
+    'ignoreApplicationDifferences': obj.ignoreApplicationDifferences?.map(y => toJson_ApplicationSetSpecIgnoreApplicationDifferences(y)),
+    'preservedFields': toJson_ApplicationSetSpecPreservedFields(obj.preservedFields),
+    'strategy': toJson_ApplicationSetSpecStrategy(obj.strategy),
+    'syncPolicy': toJson_ApplicationSetSpecSyncPolicy(obj.syncPolicy),
+    'template': toJson_ApplicationSetSpecTemplate(obj.template),
+    'templatePatch': obj.templatePatch,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecGenerators
+ */
+export interface ApplicationSetSpecGenerators {
+  /**
+   * @schema ApplicationSetSpecGenerators#list
+   */
+  readonly list?: ApplicationSetSpecGeneratorsList;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecGenerators' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecGenerators(obj: ApplicationSetSpecGenerators | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'list': toJson_ApplicationSetSpecGeneratorsList(obj.list),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecIgnoreApplicationDifferences
+ */
+export interface ApplicationSetSpecIgnoreApplicationDifferences {
+  /**
+   * @schema ApplicationSetSpecIgnoreApplicationDifferences#jqPathExpressions
+   */
+  readonly jqPathExpressions?: string[];
+
+  /**
+   * @schema ApplicationSetSpecIgnoreApplicationDifferences#jsonPointers
+   */
+  readonly jsonPointers?: string[];
+
+  /**
+   * @schema ApplicationSetSpecIgnoreApplicationDifferences#name
+   */
+  readonly name?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecIgnoreApplicationDifferences' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecIgnoreApplicationDifferences(obj: ApplicationSetSpecIgnoreApplicationDifferences | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'jqPathExpressions': obj.jqPathExpressions?.map(y => y),
+    'jsonPointers': obj.jsonPointers?.map(y => y),
+    'name': obj.name,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecPreservedFields
+ */
+export interface ApplicationSetSpecPreservedFields {
+  /**
+   * @schema ApplicationSetSpecPreservedFields#annotations
+   */
+  readonly annotations?: string[];
+
+  /**
+   * @schema ApplicationSetSpecPreservedFields#labels
+   */
+  readonly labels?: string[];
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecPreservedFields' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecPreservedFields(obj: ApplicationSetSpecPreservedFields | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'annotations': obj.annotations?.map(y => y),
+    'labels': obj.labels?.map(y => y),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecStrategy
+ */
+export interface ApplicationSetSpecStrategy {
+  /**
+   * @schema ApplicationSetSpecStrategy#deletionOrder
+   */
+  readonly deletionOrder?: string;
+
+  /**
+   * @schema ApplicationSetSpecStrategy#rollingSync
+   */
+  readonly rollingSync?: ApplicationSetSpecStrategyRollingSync;
+
+  /**
+   * @schema ApplicationSetSpecStrategy#type
+   */
+  readonly type?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecStrategy' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecStrategy(obj: ApplicationSetSpecStrategy | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'deletionOrder': obj.deletionOrder,
+    'rollingSync': toJson_ApplicationSetSpecStrategyRollingSync(obj.rollingSync),
+    'type': obj.type,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecSyncPolicy
+ */
+export interface ApplicationSetSpecSyncPolicy {
+  /**
+   * @schema ApplicationSetSpecSyncPolicy#applicationsSync
+   */
+  readonly applicationsSync?: ApplicationSetSpecSyncPolicyApplicationsSync;
+
+  /**
+   * @schema ApplicationSetSpecSyncPolicy#preserveResourcesOnDeletion
+   */
+  readonly preserveResourcesOnDeletion?: boolean;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecSyncPolicy' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecSyncPolicy(obj: ApplicationSetSpecSyncPolicy | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'applicationsSync': obj.applicationsSync,
+    'preserveResourcesOnDeletion': obj.preserveResourcesOnDeletion,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplate
+ */
+export interface ApplicationSetSpecTemplate {
+  /**
+   * @schema ApplicationSetSpecTemplate#metadata
+   */
+  readonly metadata: ApplicationSetSpecTemplateMetadata;
+
+  /**
+   * @schema ApplicationSetSpecTemplate#spec
+   */
+  readonly spec: ApplicationSetSpecTemplateSpec;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplate' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplate(obj: ApplicationSetSpecTemplate | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'metadata': toJson_ApplicationSetSpecTemplateMetadata(obj.metadata),
+    'spec': toJson_ApplicationSetSpecTemplateSpec(obj.spec),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecGeneratorsList
+ */
+export interface ApplicationSetSpecGeneratorsList {
+  /**
+   * @schema ApplicationSetSpecGeneratorsList#elements
+   */
+  readonly elements?: any[];
+
+  /**
+   * @schema ApplicationSetSpecGeneratorsList#elementsYaml
+   */
+  readonly elementsYaml?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecGeneratorsList' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecGeneratorsList(obj: ApplicationSetSpecGeneratorsList | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'elements': obj.elements?.map(y => y),
+    'elementsYaml': obj.elementsYaml,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecStrategyRollingSync
+ */
+export interface ApplicationSetSpecStrategyRollingSync {
+  /**
+   * @schema ApplicationSetSpecStrategyRollingSync#steps
+   */
+  readonly steps?: ApplicationSetSpecStrategyRollingSyncSteps[];
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecStrategyRollingSync' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecStrategyRollingSync(obj: ApplicationSetSpecStrategyRollingSync | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'steps': obj.steps?.map(y => toJson_ApplicationSetSpecStrategyRollingSyncSteps(y)),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecSyncPolicyApplicationsSync
+ */
+export enum ApplicationSetSpecSyncPolicyApplicationsSync {
+  /** create-only */
+  CREATE_HYPHEN_ONLY = "create-only",
+  /** create-update */
+  CREATE_HYPHEN_UPDATE = "create-update",
+  /** create-delete */
+  CREATE_HYPHEN_DELETE = "create-delete",
+  /** sync */
+  SYNC = "sync",
+}
+
+/**
+ * @schema ApplicationSetSpecTemplateMetadata
+ */
+export interface ApplicationSetSpecTemplateMetadata {
+  /**
+   * @schema ApplicationSetSpecTemplateMetadata#annotations
+   */
+  readonly annotations?: { [key: string]: string };
+
+  /**
+   * @schema ApplicationSetSpecTemplateMetadata#finalizers
+   */
+  readonly finalizers?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateMetadata#labels
+   */
+  readonly labels?: { [key: string]: string };
+
+  /**
+   * @schema ApplicationSetSpecTemplateMetadata#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateMetadata#namespace
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateMetadata' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateMetadata(obj: ApplicationSetSpecTemplateMetadata | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'annotations': ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'finalizers': obj.finalizers?.map(y => y),
+    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'name': obj.name,
+    'namespace': obj.namespace,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpec
+ */
+export interface ApplicationSetSpecTemplateSpec {
+  /**
+   * @schema ApplicationSetSpecTemplateSpec#destination
+   */
+  readonly destination: ApplicationSetSpecTemplateSpecDestination;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpec#ignoreDifferences
+   */
+  readonly ignoreDifferences?: ApplicationSetSpecTemplateSpecIgnoreDifferences[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpec#info
+   */
+  readonly info?: ApplicationSetSpecTemplateSpecInfo[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpec#project
+   */
+  readonly project: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpec#revisionHistoryLimit
+   */
+  readonly revisionHistoryLimit?: number;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpec#source
+   */
+  readonly source?: ApplicationSetSpecTemplateSpecSource;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpec#sourceHydrator
+   */
+  readonly sourceHydrator?: ApplicationSetSpecTemplateSpecSourceHydrator;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpec#sources
+   */
+  readonly sources?: ApplicationSetSpecTemplateSpecSources[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpec#syncPolicy
+   */
+  readonly syncPolicy?: ApplicationSetSpecTemplateSpecSyncPolicy;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpec' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpec(obj: ApplicationSetSpecTemplateSpec | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'destination': toJson_ApplicationSetSpecTemplateSpecDestination(obj.destination),
+    'ignoreDifferences': obj.ignoreDifferences?.map(y => toJson_ApplicationSetSpecTemplateSpecIgnoreDifferences(y)),
+    'info': obj.info?.map(y => toJson_ApplicationSetSpecTemplateSpecInfo(y)),
+    'project': obj.project,
+    'revisionHistoryLimit': obj.revisionHistoryLimit,
+    'source': toJson_ApplicationSetSpecTemplateSpecSource(obj.source),
+    'sourceHydrator': toJson_ApplicationSetSpecTemplateSpecSourceHydrator(obj.sourceHydrator),
+    'sources': obj.sources?.map(y => toJson_ApplicationSetSpecTemplateSpecSources(y)),
+    'syncPolicy': toJson_ApplicationSetSpecTemplateSpecSyncPolicy(obj.syncPolicy),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecStrategyRollingSyncSteps
+ */
+export interface ApplicationSetSpecStrategyRollingSyncSteps {
+  /**
+   * @schema ApplicationSetSpecStrategyRollingSyncSteps#matchExpressions
+   */
+  readonly matchExpressions?: ApplicationSetSpecStrategyRollingSyncStepsMatchExpressions[];
+
+  /**
+   * @schema ApplicationSetSpecStrategyRollingSyncSteps#maxUpdate
+   */
+  readonly maxUpdate?: ApplicationSetSpecStrategyRollingSyncStepsMaxUpdate;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecStrategyRollingSyncSteps' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecStrategyRollingSyncSteps(obj: ApplicationSetSpecStrategyRollingSyncSteps | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'matchExpressions': obj.matchExpressions?.map(y => toJson_ApplicationSetSpecStrategyRollingSyncStepsMatchExpressions(y)),
+    'maxUpdate': obj.maxUpdate?.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecDestination
+ */
+export interface ApplicationSetSpecTemplateSpecDestination {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecDestination#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecDestination#namespace
+   */
+  readonly namespace?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecDestination#server
+   */
+  readonly server?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecDestination' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecDestination(obj: ApplicationSetSpecTemplateSpecDestination | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'namespace': obj.namespace,
+    'server': obj.server,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecIgnoreDifferences
+ */
+export interface ApplicationSetSpecTemplateSpecIgnoreDifferences {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecIgnoreDifferences#group
+   */
+  readonly group?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecIgnoreDifferences#jqPathExpressions
+   */
+  readonly jqPathExpressions?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecIgnoreDifferences#jsonPointers
+   */
+  readonly jsonPointers?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecIgnoreDifferences#kind
+   */
+  readonly kind: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecIgnoreDifferences#managedFieldsManagers
+   */
+  readonly managedFieldsManagers?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecIgnoreDifferences#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecIgnoreDifferences#namespace
+   */
+  readonly namespace?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecIgnoreDifferences' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecIgnoreDifferences(obj: ApplicationSetSpecTemplateSpecIgnoreDifferences | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'group': obj.group,
+    'jqPathExpressions': obj.jqPathExpressions?.map(y => y),
+    'jsonPointers': obj.jsonPointers?.map(y => y),
+    'kind': obj.kind,
+    'managedFieldsManagers': obj.managedFieldsManagers?.map(y => y),
+    'name': obj.name,
+    'namespace': obj.namespace,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecInfo
+ */
+export interface ApplicationSetSpecTemplateSpecInfo {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecInfo#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecInfo#value
+   */
+  readonly value: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecInfo' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecInfo(obj: ApplicationSetSpecTemplateSpecInfo | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSource
+ */
+export interface ApplicationSetSpecTemplateSpecSource {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSource#chart
+   */
+  readonly chart?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSource#directory
+   */
+  readonly directory?: ApplicationSetSpecTemplateSpecSourceDirectory;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSource#helm
+   */
+  readonly helm?: ApplicationSetSpecTemplateSpecSourceHelm;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSource#kustomize
+   */
+  readonly kustomize?: ApplicationSetSpecTemplateSpecSourceKustomize;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSource#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSource#path
+   */
+  readonly path?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSource#plugin
+   */
+  readonly plugin?: ApplicationSetSpecTemplateSpecSourcePlugin;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSource#ref
+   */
+  readonly ref?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSource#repoURL
+   */
+  readonly repoUrl: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSource#tagPrefix
+   */
+  readonly tagPrefix?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSource#targetRevision
+   */
+  readonly targetRevision?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSource' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSource(obj: ApplicationSetSpecTemplateSpecSource | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'chart': obj.chart,
+    'directory': toJson_ApplicationSetSpecTemplateSpecSourceDirectory(obj.directory),
+    'helm': toJson_ApplicationSetSpecTemplateSpecSourceHelm(obj.helm),
+    'kustomize': toJson_ApplicationSetSpecTemplateSpecSourceKustomize(obj.kustomize),
+    'name': obj.name,
+    'path': obj.path,
+    'plugin': toJson_ApplicationSetSpecTemplateSpecSourcePlugin(obj.plugin),
+    'ref': obj.ref,
+    'repoURL': obj.repoUrl,
+    'tagPrefix': obj.tagPrefix,
+    'targetRevision': obj.targetRevision,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceHydrator
+ */
+export interface ApplicationSetSpecTemplateSpecSourceHydrator {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydrator#drySource
+   */
+  readonly drySource: ApplicationSetSpecTemplateSpecSourceHydratorDrySource;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydrator#hydrateTo
+   */
+  readonly hydrateTo?: ApplicationSetSpecTemplateSpecSourceHydratorHydrateTo;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydrator#syncSource
+   */
+  readonly syncSource: ApplicationSetSpecTemplateSpecSourceHydratorSyncSource;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceHydrator' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceHydrator(obj: ApplicationSetSpecTemplateSpecSourceHydrator | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'drySource': toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySource(obj.drySource),
+    'hydrateTo': toJson_ApplicationSetSpecTemplateSpecSourceHydratorHydrateTo(obj.hydrateTo),
+    'syncSource': toJson_ApplicationSetSpecTemplateSpecSourceHydratorSyncSource(obj.syncSource),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSources
+ */
+export interface ApplicationSetSpecTemplateSpecSources {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSources#chart
+   */
+  readonly chart?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSources#directory
+   */
+  readonly directory?: ApplicationSetSpecTemplateSpecSourcesDirectory;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSources#helm
+   */
+  readonly helm?: ApplicationSetSpecTemplateSpecSourcesHelm;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSources#kustomize
+   */
+  readonly kustomize?: ApplicationSetSpecTemplateSpecSourcesKustomize;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSources#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSources#path
+   */
+  readonly path?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSources#plugin
+   */
+  readonly plugin?: ApplicationSetSpecTemplateSpecSourcesPlugin;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSources#ref
+   */
+  readonly ref?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSources#repoURL
+   */
+  readonly repoUrl: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSources#tagPrefix
+   */
+  readonly tagPrefix?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSources#targetRevision
+   */
+  readonly targetRevision?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSources' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSources(obj: ApplicationSetSpecTemplateSpecSources | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'chart': obj.chart,
+    'directory': toJson_ApplicationSetSpecTemplateSpecSourcesDirectory(obj.directory),
+    'helm': toJson_ApplicationSetSpecTemplateSpecSourcesHelm(obj.helm),
+    'kustomize': toJson_ApplicationSetSpecTemplateSpecSourcesKustomize(obj.kustomize),
+    'name': obj.name,
+    'path': obj.path,
+    'plugin': toJson_ApplicationSetSpecTemplateSpecSourcesPlugin(obj.plugin),
+    'ref': obj.ref,
+    'repoURL': obj.repoUrl,
+    'tagPrefix': obj.tagPrefix,
+    'targetRevision': obj.targetRevision,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSyncPolicy
+ */
+export interface ApplicationSetSpecTemplateSpecSyncPolicy {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSyncPolicy#automated
+   */
+  readonly automated?: ApplicationSetSpecTemplateSpecSyncPolicyAutomated;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSyncPolicy#managedNamespaceMetadata
+   */
+  readonly managedNamespaceMetadata?: ApplicationSetSpecTemplateSpecSyncPolicyManagedNamespaceMetadata;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSyncPolicy#retry
+   */
+  readonly retry?: ApplicationSetSpecTemplateSpecSyncPolicyRetry;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSyncPolicy#syncOptions
+   */
+  readonly syncOptions?: string[];
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSyncPolicy' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSyncPolicy(obj: ApplicationSetSpecTemplateSpecSyncPolicy | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'automated': toJson_ApplicationSetSpecTemplateSpecSyncPolicyAutomated(obj.automated),
+    'managedNamespaceMetadata': toJson_ApplicationSetSpecTemplateSpecSyncPolicyManagedNamespaceMetadata(obj.managedNamespaceMetadata),
+    'retry': toJson_ApplicationSetSpecTemplateSpecSyncPolicyRetry(obj.retry),
+    'syncOptions': obj.syncOptions?.map(y => y),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecStrategyRollingSyncStepsMatchExpressions
+ */
+export interface ApplicationSetSpecStrategyRollingSyncStepsMatchExpressions {
+  /**
+   * @schema ApplicationSetSpecStrategyRollingSyncStepsMatchExpressions#key
+   */
+  readonly key?: string;
+
+  /**
+   * @schema ApplicationSetSpecStrategyRollingSyncStepsMatchExpressions#operator
+   */
+  readonly operator?: string;
+
+  /**
+   * @schema ApplicationSetSpecStrategyRollingSyncStepsMatchExpressions#values
+   */
+  readonly values?: string[];
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecStrategyRollingSyncStepsMatchExpressions' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecStrategyRollingSyncStepsMatchExpressions(obj: ApplicationSetSpecStrategyRollingSyncStepsMatchExpressions | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'key': obj.key,
+    'operator': obj.operator,
+    'values': obj.values?.map(y => y),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecStrategyRollingSyncStepsMaxUpdate
+ */
+export class ApplicationSetSpecStrategyRollingSyncStepsMaxUpdate {
+  public static fromNumber(value: number): ApplicationSetSpecStrategyRollingSyncStepsMaxUpdate {
+    return new ApplicationSetSpecStrategyRollingSyncStepsMaxUpdate(value);
+  }
+  public static fromString(value: string): ApplicationSetSpecStrategyRollingSyncStepsMaxUpdate {
+    return new ApplicationSetSpecStrategyRollingSyncStepsMaxUpdate(value);
+  }
+  private constructor(public readonly value: number | string) {
+  }
+}
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceDirectory
+ */
+export interface ApplicationSetSpecTemplateSpecSourceDirectory {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceDirectory#exclude
+   */
+  readonly exclude?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceDirectory#include
+   */
+  readonly include?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceDirectory#jsonnet
+   */
+  readonly jsonnet?: ApplicationSetSpecTemplateSpecSourceDirectoryJsonnet;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceDirectory#recurse
+   */
+  readonly recurse?: boolean;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceDirectory' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceDirectory(obj: ApplicationSetSpecTemplateSpecSourceDirectory | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'exclude': obj.exclude,
+    'include': obj.include,
+    'jsonnet': toJson_ApplicationSetSpecTemplateSpecSourceDirectoryJsonnet(obj.jsonnet),
+    'recurse': obj.recurse,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceHelm
+ */
+export interface ApplicationSetSpecTemplateSpecSourceHelm {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHelm#apiVersions
+   */
+  readonly apiVersions?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHelm#fileParameters
+   */
+  readonly fileParameters?: ApplicationSetSpecTemplateSpecSourceHelmFileParameters[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHelm#ignoreMissingValueFiles
+   */
+  readonly ignoreMissingValueFiles?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHelm#kubeVersion
+   */
+  readonly kubeVersion?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHelm#namespace
+   */
+  readonly namespace?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHelm#parameters
+   */
+  readonly parameters?: ApplicationSetSpecTemplateSpecSourceHelmParameters[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHelm#passCredentials
+   */
+  readonly passCredentials?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHelm#releaseName
+   */
+  readonly releaseName?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHelm#skipCrds
+   */
+  readonly skipCrds?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHelm#skipSchemaValidation
+   */
+  readonly skipSchemaValidation?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHelm#skipTests
+   */
+  readonly skipTests?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHelm#valueFiles
+   */
+  readonly valueFiles?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHelm#values
+   */
+  readonly values?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHelm#valuesObject
+   */
+  readonly valuesObject?: any;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHelm#version
+   */
+  readonly version?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceHelm' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceHelm(obj: ApplicationSetSpecTemplateSpecSourceHelm | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'apiVersions': obj.apiVersions?.map(y => y),
+    'fileParameters': obj.fileParameters?.map(y => toJson_ApplicationSetSpecTemplateSpecSourceHelmFileParameters(y)),
+    'ignoreMissingValueFiles': obj.ignoreMissingValueFiles,
+    'kubeVersion': obj.kubeVersion,
+    'namespace': obj.namespace,
+    'parameters': obj.parameters?.map(y => toJson_ApplicationSetSpecTemplateSpecSourceHelmParameters(y)),
+    'passCredentials': obj.passCredentials,
+    'releaseName': obj.releaseName,
+    'skipCrds': obj.skipCrds,
+    'skipSchemaValidation': obj.skipSchemaValidation,
+    'skipTests': obj.skipTests,
+    'valueFiles': obj.valueFiles?.map(y => y),
+    'values': obj.values,
+    'valuesObject': obj.valuesObject,
+    'version': obj.version,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceKustomize
+ */
+export interface ApplicationSetSpecTemplateSpecSourceKustomize {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomize#apiVersions
+   */
+  readonly apiVersions?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomize#commonAnnotations
+   */
+  readonly commonAnnotations?: { [key: string]: string };
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomize#commonAnnotationsEnvsubst
+   */
+  readonly commonAnnotationsEnvsubst?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomize#commonLabels
+   */
+  readonly commonLabels?: { [key: string]: string };
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomize#components
+   */
+  readonly components?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomize#forceCommonAnnotations
+   */
+  readonly forceCommonAnnotations?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomize#forceCommonLabels
+   */
+  readonly forceCommonLabels?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomize#ignoreMissingComponents
+   */
+  readonly ignoreMissingComponents?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomize#images
+   */
+  readonly images?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomize#kubeVersion
+   */
+  readonly kubeVersion?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomize#labelIncludeTemplates
+   */
+  readonly labelIncludeTemplates?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomize#labelWithoutSelector
+   */
+  readonly labelWithoutSelector?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomize#namePrefix
+   */
+  readonly namePrefix?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomize#nameSuffix
+   */
+  readonly nameSuffix?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomize#namespace
+   */
+  readonly namespace?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomize#patches
+   */
+  readonly patches?: ApplicationSetSpecTemplateSpecSourceKustomizePatches[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomize#replicas
+   */
+  readonly replicas?: ApplicationSetSpecTemplateSpecSourceKustomizeReplicas[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomize#version
+   */
+  readonly version?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceKustomize' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceKustomize(obj: ApplicationSetSpecTemplateSpecSourceKustomize | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'apiVersions': obj.apiVersions?.map(y => y),
+    'commonAnnotations': ((obj.commonAnnotations) === undefined) ? undefined : (Object.entries(obj.commonAnnotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'commonAnnotationsEnvsubst': obj.commonAnnotationsEnvsubst,
+    'commonLabels': ((obj.commonLabels) === undefined) ? undefined : (Object.entries(obj.commonLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'components': obj.components?.map(y => y),
+    'forceCommonAnnotations': obj.forceCommonAnnotations,
+    'forceCommonLabels': obj.forceCommonLabels,
+    'ignoreMissingComponents': obj.ignoreMissingComponents,
+    'images': obj.images?.map(y => y),
+    'kubeVersion': obj.kubeVersion,
+    'labelIncludeTemplates': obj.labelIncludeTemplates,
+    'labelWithoutSelector': obj.labelWithoutSelector,
+    'namePrefix': obj.namePrefix,
+    'nameSuffix': obj.nameSuffix,
+    'namespace': obj.namespace,
+    'patches': obj.patches?.map(y => toJson_ApplicationSetSpecTemplateSpecSourceKustomizePatches(y)),
+    'replicas': obj.replicas?.map(y => toJson_ApplicationSetSpecTemplateSpecSourceKustomizeReplicas(y)),
+    'version': obj.version,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourcePlugin
+ */
+export interface ApplicationSetSpecTemplateSpecSourcePlugin {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcePlugin#env
+   */
+  readonly env?: ApplicationSetSpecTemplateSpecSourcePluginEnv[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcePlugin#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcePlugin#parameters
+   */
+  readonly parameters?: ApplicationSetSpecTemplateSpecSourcePluginParameters[];
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourcePlugin' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourcePlugin(obj: ApplicationSetSpecTemplateSpecSourcePlugin | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'env': obj.env?.map(y => toJson_ApplicationSetSpecTemplateSpecSourcePluginEnv(y)),
+    'name': obj.name,
+    'parameters': obj.parameters?.map(y => toJson_ApplicationSetSpecTemplateSpecSourcePluginParameters(y)),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySource
+ */
+export interface ApplicationSetSpecTemplateSpecSourceHydratorDrySource {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySource#directory
+   */
+  readonly directory?: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectory;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySource#helm
+   */
+  readonly helm?: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelm;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySource#kustomize
+   */
+  readonly kustomize?: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySource#path
+   */
+  readonly path: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySource#plugin
+   */
+  readonly plugin?: ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePlugin;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySource#repoURL
+   */
+  readonly repoUrl: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySource#targetRevision
+   */
+  readonly targetRevision: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceHydratorDrySource' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySource(obj: ApplicationSetSpecTemplateSpecSourceHydratorDrySource | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'directory': toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectory(obj.directory),
+    'helm': toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelm(obj.helm),
+    'kustomize': toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize(obj.kustomize),
+    'path': obj.path,
+    'plugin': toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePlugin(obj.plugin),
+    'repoURL': obj.repoUrl,
+    'targetRevision': obj.targetRevision,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceHydratorHydrateTo
+ */
+export interface ApplicationSetSpecTemplateSpecSourceHydratorHydrateTo {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorHydrateTo#targetBranch
+   */
+  readonly targetBranch: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceHydratorHydrateTo' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceHydratorHydrateTo(obj: ApplicationSetSpecTemplateSpecSourceHydratorHydrateTo | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'targetBranch': obj.targetBranch,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceHydratorSyncSource
+ */
+export interface ApplicationSetSpecTemplateSpecSourceHydratorSyncSource {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorSyncSource#path
+   */
+  readonly path: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorSyncSource#repoURL
+   */
+  readonly repoUrl?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorSyncSource#targetBranch
+   */
+  readonly targetBranch: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceHydratorSyncSource' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceHydratorSyncSource(obj: ApplicationSetSpecTemplateSpecSourceHydratorSyncSource | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'path': obj.path,
+    'repoURL': obj.repoUrl,
+    'targetBranch': obj.targetBranch,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourcesDirectory
+ */
+export interface ApplicationSetSpecTemplateSpecSourcesDirectory {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesDirectory#exclude
+   */
+  readonly exclude?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesDirectory#include
+   */
+  readonly include?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesDirectory#jsonnet
+   */
+  readonly jsonnet?: ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnet;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesDirectory#recurse
+   */
+  readonly recurse?: boolean;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourcesDirectory' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourcesDirectory(obj: ApplicationSetSpecTemplateSpecSourcesDirectory | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'exclude': obj.exclude,
+    'include': obj.include,
+    'jsonnet': toJson_ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnet(obj.jsonnet),
+    'recurse': obj.recurse,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourcesHelm
+ */
+export interface ApplicationSetSpecTemplateSpecSourcesHelm {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesHelm#apiVersions
+   */
+  readonly apiVersions?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesHelm#fileParameters
+   */
+  readonly fileParameters?: ApplicationSetSpecTemplateSpecSourcesHelmFileParameters[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesHelm#ignoreMissingValueFiles
+   */
+  readonly ignoreMissingValueFiles?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesHelm#kubeVersion
+   */
+  readonly kubeVersion?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesHelm#namespace
+   */
+  readonly namespace?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesHelm#parameters
+   */
+  readonly parameters?: ApplicationSetSpecTemplateSpecSourcesHelmParameters[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesHelm#passCredentials
+   */
+  readonly passCredentials?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesHelm#releaseName
+   */
+  readonly releaseName?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesHelm#skipCrds
+   */
+  readonly skipCrds?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesHelm#skipSchemaValidation
+   */
+  readonly skipSchemaValidation?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesHelm#skipTests
+   */
+  readonly skipTests?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesHelm#valueFiles
+   */
+  readonly valueFiles?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesHelm#values
+   */
+  readonly values?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesHelm#valuesObject
+   */
+  readonly valuesObject?: any;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesHelm#version
+   */
+  readonly version?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourcesHelm' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourcesHelm(obj: ApplicationSetSpecTemplateSpecSourcesHelm | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'apiVersions': obj.apiVersions?.map(y => y),
+    'fileParameters': obj.fileParameters?.map(y => toJson_ApplicationSetSpecTemplateSpecSourcesHelmFileParameters(y)),
+    'ignoreMissingValueFiles': obj.ignoreMissingValueFiles,
+    'kubeVersion': obj.kubeVersion,
+    'namespace': obj.namespace,
+    'parameters': obj.parameters?.map(y => toJson_ApplicationSetSpecTemplateSpecSourcesHelmParameters(y)),
+    'passCredentials': obj.passCredentials,
+    'releaseName': obj.releaseName,
+    'skipCrds': obj.skipCrds,
+    'skipSchemaValidation': obj.skipSchemaValidation,
+    'skipTests': obj.skipTests,
+    'valueFiles': obj.valueFiles?.map(y => y),
+    'values': obj.values,
+    'valuesObject': obj.valuesObject,
+    'version': obj.version,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourcesKustomize
+ */
+export interface ApplicationSetSpecTemplateSpecSourcesKustomize {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomize#apiVersions
+   */
+  readonly apiVersions?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomize#commonAnnotations
+   */
+  readonly commonAnnotations?: { [key: string]: string };
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomize#commonAnnotationsEnvsubst
+   */
+  readonly commonAnnotationsEnvsubst?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomize#commonLabels
+   */
+  readonly commonLabels?: { [key: string]: string };
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomize#components
+   */
+  readonly components?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomize#forceCommonAnnotations
+   */
+  readonly forceCommonAnnotations?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomize#forceCommonLabels
+   */
+  readonly forceCommonLabels?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomize#ignoreMissingComponents
+   */
+  readonly ignoreMissingComponents?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomize#images
+   */
+  readonly images?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomize#kubeVersion
+   */
+  readonly kubeVersion?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomize#labelIncludeTemplates
+   */
+  readonly labelIncludeTemplates?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomize#labelWithoutSelector
+   */
+  readonly labelWithoutSelector?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomize#namePrefix
+   */
+  readonly namePrefix?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomize#nameSuffix
+   */
+  readonly nameSuffix?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomize#namespace
+   */
+  readonly namespace?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomize#patches
+   */
+  readonly patches?: ApplicationSetSpecTemplateSpecSourcesKustomizePatches[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomize#replicas
+   */
+  readonly replicas?: ApplicationSetSpecTemplateSpecSourcesKustomizeReplicas[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomize#version
+   */
+  readonly version?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourcesKustomize' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourcesKustomize(obj: ApplicationSetSpecTemplateSpecSourcesKustomize | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'apiVersions': obj.apiVersions?.map(y => y),
+    'commonAnnotations': ((obj.commonAnnotations) === undefined) ? undefined : (Object.entries(obj.commonAnnotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'commonAnnotationsEnvsubst': obj.commonAnnotationsEnvsubst,
+    'commonLabels': ((obj.commonLabels) === undefined) ? undefined : (Object.entries(obj.commonLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'components': obj.components?.map(y => y),
+    'forceCommonAnnotations': obj.forceCommonAnnotations,
+    'forceCommonLabels': obj.forceCommonLabels,
+    'ignoreMissingComponents': obj.ignoreMissingComponents,
+    'images': obj.images?.map(y => y),
+    'kubeVersion': obj.kubeVersion,
+    'labelIncludeTemplates': obj.labelIncludeTemplates,
+    'labelWithoutSelector': obj.labelWithoutSelector,
+    'namePrefix': obj.namePrefix,
+    'nameSuffix': obj.nameSuffix,
+    'namespace': obj.namespace,
+    'patches': obj.patches?.map(y => toJson_ApplicationSetSpecTemplateSpecSourcesKustomizePatches(y)),
+    'replicas': obj.replicas?.map(y => toJson_ApplicationSetSpecTemplateSpecSourcesKustomizeReplicas(y)),
+    'version': obj.version,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourcesPlugin
+ */
+export interface ApplicationSetSpecTemplateSpecSourcesPlugin {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesPlugin#env
+   */
+  readonly env?: ApplicationSetSpecTemplateSpecSourcesPluginEnv[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesPlugin#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesPlugin#parameters
+   */
+  readonly parameters?: ApplicationSetSpecTemplateSpecSourcesPluginParameters[];
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourcesPlugin' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourcesPlugin(obj: ApplicationSetSpecTemplateSpecSourcesPlugin | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'env': obj.env?.map(y => toJson_ApplicationSetSpecTemplateSpecSourcesPluginEnv(y)),
+    'name': obj.name,
+    'parameters': obj.parameters?.map(y => toJson_ApplicationSetSpecTemplateSpecSourcesPluginParameters(y)),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSyncPolicyAutomated
+ */
+export interface ApplicationSetSpecTemplateSpecSyncPolicyAutomated {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSyncPolicyAutomated#allowEmpty
+   */
+  readonly allowEmpty?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSyncPolicyAutomated#enabled
+   */
+  readonly enabled?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSyncPolicyAutomated#prune
+   */
+  readonly prune?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSyncPolicyAutomated#selfHeal
+   */
+  readonly selfHeal?: boolean;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSyncPolicyAutomated' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSyncPolicyAutomated(obj: ApplicationSetSpecTemplateSpecSyncPolicyAutomated | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'allowEmpty': obj.allowEmpty,
+    'enabled': obj.enabled,
+    'prune': obj.prune,
+    'selfHeal': obj.selfHeal,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSyncPolicyManagedNamespaceMetadata
+ */
+export interface ApplicationSetSpecTemplateSpecSyncPolicyManagedNamespaceMetadata {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSyncPolicyManagedNamespaceMetadata#annotations
+   */
+  readonly annotations?: { [key: string]: string };
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSyncPolicyManagedNamespaceMetadata#labels
+   */
+  readonly labels?: { [key: string]: string };
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSyncPolicyManagedNamespaceMetadata' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSyncPolicyManagedNamespaceMetadata(obj: ApplicationSetSpecTemplateSpecSyncPolicyManagedNamespaceMetadata | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'annotations': ((obj.annotations) === undefined) ? undefined : (Object.entries(obj.annotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'labels': ((obj.labels) === undefined) ? undefined : (Object.entries(obj.labels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSyncPolicyRetry
+ */
+export interface ApplicationSetSpecTemplateSpecSyncPolicyRetry {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSyncPolicyRetry#backoff
+   */
+  readonly backoff?: ApplicationSetSpecTemplateSpecSyncPolicyRetryBackoff;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSyncPolicyRetry#limit
+   */
+  readonly limit?: number;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSyncPolicyRetry#refresh
+   */
+  readonly refresh?: boolean;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSyncPolicyRetry' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSyncPolicyRetry(obj: ApplicationSetSpecTemplateSpecSyncPolicyRetry | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'backoff': toJson_ApplicationSetSpecTemplateSpecSyncPolicyRetryBackoff(obj.backoff),
+    'limit': obj.limit,
+    'refresh': obj.refresh,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceDirectoryJsonnet
+ */
+export interface ApplicationSetSpecTemplateSpecSourceDirectoryJsonnet {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceDirectoryJsonnet#extVars
+   */
+  readonly extVars?: ApplicationSetSpecTemplateSpecSourceDirectoryJsonnetExtVars[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceDirectoryJsonnet#libs
+   */
+  readonly libs?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceDirectoryJsonnet#tlas
+   */
+  readonly tlas?: ApplicationSetSpecTemplateSpecSourceDirectoryJsonnetTlas[];
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceDirectoryJsonnet' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceDirectoryJsonnet(obj: ApplicationSetSpecTemplateSpecSourceDirectoryJsonnet | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'extVars': obj.extVars?.map(y => toJson_ApplicationSetSpecTemplateSpecSourceDirectoryJsonnetExtVars(y)),
+    'libs': obj.libs?.map(y => y),
+    'tlas': obj.tlas?.map(y => toJson_ApplicationSetSpecTemplateSpecSourceDirectoryJsonnetTlas(y)),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceHelmFileParameters
+ */
+export interface ApplicationSetSpecTemplateSpecSourceHelmFileParameters {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHelmFileParameters#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHelmFileParameters#path
+   */
+  readonly path?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceHelmFileParameters' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceHelmFileParameters(obj: ApplicationSetSpecTemplateSpecSourceHelmFileParameters | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'path': obj.path,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceHelmParameters
+ */
+export interface ApplicationSetSpecTemplateSpecSourceHelmParameters {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHelmParameters#forceString
+   */
+  readonly forceString?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHelmParameters#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHelmParameters#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceHelmParameters' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceHelmParameters(obj: ApplicationSetSpecTemplateSpecSourceHelmParameters | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'forceString': obj.forceString,
+    'name': obj.name,
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceKustomizePatches
+ */
+export interface ApplicationSetSpecTemplateSpecSourceKustomizePatches {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomizePatches#options
+   */
+  readonly options?: { [key: string]: boolean };
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomizePatches#patch
+   */
+  readonly patch?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomizePatches#path
+   */
+  readonly path?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomizePatches#target
+   */
+  readonly target?: ApplicationSetSpecTemplateSpecSourceKustomizePatchesTarget;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceKustomizePatches' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceKustomizePatches(obj: ApplicationSetSpecTemplateSpecSourceKustomizePatches | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'options': ((obj.options) === undefined) ? undefined : (Object.entries(obj.options).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'patch': obj.patch,
+    'path': obj.path,
+    'target': toJson_ApplicationSetSpecTemplateSpecSourceKustomizePatchesTarget(obj.target),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceKustomizeReplicas
+ */
+export interface ApplicationSetSpecTemplateSpecSourceKustomizeReplicas {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomizeReplicas#count
+   */
+  readonly count: ApplicationSetSpecTemplateSpecSourceKustomizeReplicasCount;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomizeReplicas#name
+   */
+  readonly name: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceKustomizeReplicas' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceKustomizeReplicas(obj: ApplicationSetSpecTemplateSpecSourceKustomizeReplicas | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'count': obj.count?.value,
+    'name': obj.name,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourcePluginEnv
+ */
+export interface ApplicationSetSpecTemplateSpecSourcePluginEnv {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcePluginEnv#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcePluginEnv#value
+   */
+  readonly value: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourcePluginEnv' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourcePluginEnv(obj: ApplicationSetSpecTemplateSpecSourcePluginEnv | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourcePluginParameters
+ */
+export interface ApplicationSetSpecTemplateSpecSourcePluginParameters {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcePluginParameters#array
+   */
+  readonly array?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcePluginParameters#map
+   */
+  readonly map?: { [key: string]: string };
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcePluginParameters#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcePluginParameters#string
+   */
+  readonly string?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourcePluginParameters' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourcePluginParameters(obj: ApplicationSetSpecTemplateSpecSourcePluginParameters | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'array': obj.array?.map(y => y),
+    'map': ((obj.map) === undefined) ? undefined : (Object.entries(obj.map).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'name': obj.name,
+    'string': obj.string,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectory
+ */
+export interface ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectory {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectory#exclude
+   */
+  readonly exclude?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectory#include
+   */
+  readonly include?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectory#jsonnet
+   */
+  readonly jsonnet?: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnet;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectory#recurse
+   */
+  readonly recurse?: boolean;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectory' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectory(obj: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectory | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'exclude': obj.exclude,
+    'include': obj.include,
+    'jsonnet': toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnet(obj.jsonnet),
+    'recurse': obj.recurse,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelm
+ */
+export interface ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelm {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelm#apiVersions
+   */
+  readonly apiVersions?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelm#fileParameters
+   */
+  readonly fileParameters?: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelmFileParameters[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelm#ignoreMissingValueFiles
+   */
+  readonly ignoreMissingValueFiles?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelm#kubeVersion
+   */
+  readonly kubeVersion?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelm#namespace
+   */
+  readonly namespace?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelm#parameters
+   */
+  readonly parameters?: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelmParameters[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelm#passCredentials
+   */
+  readonly passCredentials?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelm#releaseName
+   */
+  readonly releaseName?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelm#skipCrds
+   */
+  readonly skipCrds?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelm#skipSchemaValidation
+   */
+  readonly skipSchemaValidation?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelm#skipTests
+   */
+  readonly skipTests?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelm#valueFiles
+   */
+  readonly valueFiles?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelm#values
+   */
+  readonly values?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelm#valuesObject
+   */
+  readonly valuesObject?: any;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelm#version
+   */
+  readonly version?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelm' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelm(obj: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelm | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'apiVersions': obj.apiVersions?.map(y => y),
+    'fileParameters': obj.fileParameters?.map(y => toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelmFileParameters(y)),
+    'ignoreMissingValueFiles': obj.ignoreMissingValueFiles,
+    'kubeVersion': obj.kubeVersion,
+    'namespace': obj.namespace,
+    'parameters': obj.parameters?.map(y => toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelmParameters(y)),
+    'passCredentials': obj.passCredentials,
+    'releaseName': obj.releaseName,
+    'skipCrds': obj.skipCrds,
+    'skipSchemaValidation': obj.skipSchemaValidation,
+    'skipTests': obj.skipTests,
+    'valueFiles': obj.valueFiles?.map(y => y),
+    'values': obj.values,
+    'valuesObject': obj.valuesObject,
+    'version': obj.version,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize
+ */
+export interface ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize#apiVersions
+   */
+  readonly apiVersions?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize#commonAnnotations
+   */
+  readonly commonAnnotations?: { [key: string]: string };
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize#commonAnnotationsEnvsubst
+   */
+  readonly commonAnnotationsEnvsubst?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize#commonLabels
+   */
+  readonly commonLabels?: { [key: string]: string };
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize#components
+   */
+  readonly components?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize#forceCommonAnnotations
+   */
+  readonly forceCommonAnnotations?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize#forceCommonLabels
+   */
+  readonly forceCommonLabels?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize#ignoreMissingComponents
+   */
+  readonly ignoreMissingComponents?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize#images
+   */
+  readonly images?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize#kubeVersion
+   */
+  readonly kubeVersion?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize#labelIncludeTemplates
+   */
+  readonly labelIncludeTemplates?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize#labelWithoutSelector
+   */
+  readonly labelWithoutSelector?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize#namePrefix
+   */
+  readonly namePrefix?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize#nameSuffix
+   */
+  readonly nameSuffix?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize#namespace
+   */
+  readonly namespace?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize#patches
+   */
+  readonly patches?: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatches[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize#replicas
+   */
+  readonly replicas?: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizeReplicas[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize#version
+   */
+  readonly version?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize(obj: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomize | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'apiVersions': obj.apiVersions?.map(y => y),
+    'commonAnnotations': ((obj.commonAnnotations) === undefined) ? undefined : (Object.entries(obj.commonAnnotations).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'commonAnnotationsEnvsubst': obj.commonAnnotationsEnvsubst,
+    'commonLabels': ((obj.commonLabels) === undefined) ? undefined : (Object.entries(obj.commonLabels).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'components': obj.components?.map(y => y),
+    'forceCommonAnnotations': obj.forceCommonAnnotations,
+    'forceCommonLabels': obj.forceCommonLabels,
+    'ignoreMissingComponents': obj.ignoreMissingComponents,
+    'images': obj.images?.map(y => y),
+    'kubeVersion': obj.kubeVersion,
+    'labelIncludeTemplates': obj.labelIncludeTemplates,
+    'labelWithoutSelector': obj.labelWithoutSelector,
+    'namePrefix': obj.namePrefix,
+    'nameSuffix': obj.nameSuffix,
+    'namespace': obj.namespace,
+    'patches': obj.patches?.map(y => toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatches(y)),
+    'replicas': obj.replicas?.map(y => toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizeReplicas(y)),
+    'version': obj.version,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePlugin
+ */
+export interface ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePlugin {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePlugin#env
+   */
+  readonly env?: ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePluginEnv[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePlugin#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePlugin#parameters
+   */
+  readonly parameters?: ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePluginParameters[];
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePlugin' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePlugin(obj: ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePlugin | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'env': obj.env?.map(y => toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePluginEnv(y)),
+    'name': obj.name,
+    'parameters': obj.parameters?.map(y => toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePluginParameters(y)),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnet
+ */
+export interface ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnet {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnet#extVars
+   */
+  readonly extVars?: ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnetExtVars[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnet#libs
+   */
+  readonly libs?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnet#tlas
+   */
+  readonly tlas?: ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnetTlas[];
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnet' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnet(obj: ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnet | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'extVars': obj.extVars?.map(y => toJson_ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnetExtVars(y)),
+    'libs': obj.libs?.map(y => y),
+    'tlas': obj.tlas?.map(y => toJson_ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnetTlas(y)),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourcesHelmFileParameters
+ */
+export interface ApplicationSetSpecTemplateSpecSourcesHelmFileParameters {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesHelmFileParameters#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesHelmFileParameters#path
+   */
+  readonly path?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourcesHelmFileParameters' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourcesHelmFileParameters(obj: ApplicationSetSpecTemplateSpecSourcesHelmFileParameters | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'path': obj.path,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourcesHelmParameters
+ */
+export interface ApplicationSetSpecTemplateSpecSourcesHelmParameters {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesHelmParameters#forceString
+   */
+  readonly forceString?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesHelmParameters#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesHelmParameters#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourcesHelmParameters' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourcesHelmParameters(obj: ApplicationSetSpecTemplateSpecSourcesHelmParameters | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'forceString': obj.forceString,
+    'name': obj.name,
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourcesKustomizePatches
+ */
+export interface ApplicationSetSpecTemplateSpecSourcesKustomizePatches {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomizePatches#options
+   */
+  readonly options?: { [key: string]: boolean };
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomizePatches#patch
+   */
+  readonly patch?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomizePatches#path
+   */
+  readonly path?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomizePatches#target
+   */
+  readonly target?: ApplicationSetSpecTemplateSpecSourcesKustomizePatchesTarget;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourcesKustomizePatches' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourcesKustomizePatches(obj: ApplicationSetSpecTemplateSpecSourcesKustomizePatches | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'options': ((obj.options) === undefined) ? undefined : (Object.entries(obj.options).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'patch': obj.patch,
+    'path': obj.path,
+    'target': toJson_ApplicationSetSpecTemplateSpecSourcesKustomizePatchesTarget(obj.target),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourcesKustomizeReplicas
+ */
+export interface ApplicationSetSpecTemplateSpecSourcesKustomizeReplicas {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomizeReplicas#count
+   */
+  readonly count: ApplicationSetSpecTemplateSpecSourcesKustomizeReplicasCount;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomizeReplicas#name
+   */
+  readonly name: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourcesKustomizeReplicas' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourcesKustomizeReplicas(obj: ApplicationSetSpecTemplateSpecSourcesKustomizeReplicas | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'count': obj.count?.value,
+    'name': obj.name,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourcesPluginEnv
+ */
+export interface ApplicationSetSpecTemplateSpecSourcesPluginEnv {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesPluginEnv#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesPluginEnv#value
+   */
+  readonly value: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourcesPluginEnv' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourcesPluginEnv(obj: ApplicationSetSpecTemplateSpecSourcesPluginEnv | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourcesPluginParameters
+ */
+export interface ApplicationSetSpecTemplateSpecSourcesPluginParameters {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesPluginParameters#array
+   */
+  readonly array?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesPluginParameters#map
+   */
+  readonly map?: { [key: string]: string };
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesPluginParameters#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesPluginParameters#string
+   */
+  readonly string?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourcesPluginParameters' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourcesPluginParameters(obj: ApplicationSetSpecTemplateSpecSourcesPluginParameters | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'array': obj.array?.map(y => y),
+    'map': ((obj.map) === undefined) ? undefined : (Object.entries(obj.map).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'name': obj.name,
+    'string': obj.string,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSyncPolicyRetryBackoff
+ */
+export interface ApplicationSetSpecTemplateSpecSyncPolicyRetryBackoff {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSyncPolicyRetryBackoff#duration
+   */
+  readonly duration?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSyncPolicyRetryBackoff#factor
+   */
+  readonly factor?: number;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSyncPolicyRetryBackoff#maxDuration
+   */
+  readonly maxDuration?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSyncPolicyRetryBackoff' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSyncPolicyRetryBackoff(obj: ApplicationSetSpecTemplateSpecSyncPolicyRetryBackoff | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'duration': obj.duration,
+    'factor': obj.factor,
+    'maxDuration': obj.maxDuration,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceDirectoryJsonnetExtVars
+ */
+export interface ApplicationSetSpecTemplateSpecSourceDirectoryJsonnetExtVars {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceDirectoryJsonnetExtVars#code
+   */
+  readonly code?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceDirectoryJsonnetExtVars#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceDirectoryJsonnetExtVars#value
+   */
+  readonly value: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceDirectoryJsonnetExtVars' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceDirectoryJsonnetExtVars(obj: ApplicationSetSpecTemplateSpecSourceDirectoryJsonnetExtVars | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'code': obj.code,
+    'name': obj.name,
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceDirectoryJsonnetTlas
+ */
+export interface ApplicationSetSpecTemplateSpecSourceDirectoryJsonnetTlas {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceDirectoryJsonnetTlas#code
+   */
+  readonly code?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceDirectoryJsonnetTlas#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceDirectoryJsonnetTlas#value
+   */
+  readonly value: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceDirectoryJsonnetTlas' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceDirectoryJsonnetTlas(obj: ApplicationSetSpecTemplateSpecSourceDirectoryJsonnetTlas | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'code': obj.code,
+    'name': obj.name,
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceKustomizePatchesTarget
+ */
+export interface ApplicationSetSpecTemplateSpecSourceKustomizePatchesTarget {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomizePatchesTarget#annotationSelector
+   */
+  readonly annotationSelector?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomizePatchesTarget#group
+   */
+  readonly group?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomizePatchesTarget#kind
+   */
+  readonly kind?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomizePatchesTarget#labelSelector
+   */
+  readonly labelSelector?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomizePatchesTarget#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomizePatchesTarget#namespace
+   */
+  readonly namespace?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceKustomizePatchesTarget#version
+   */
+  readonly version?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceKustomizePatchesTarget' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceKustomizePatchesTarget(obj: ApplicationSetSpecTemplateSpecSourceKustomizePatchesTarget | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'annotationSelector': obj.annotationSelector,
+    'group': obj.group,
+    'kind': obj.kind,
+    'labelSelector': obj.labelSelector,
+    'name': obj.name,
+    'namespace': obj.namespace,
+    'version': obj.version,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceKustomizeReplicasCount
+ */
+export class ApplicationSetSpecTemplateSpecSourceKustomizeReplicasCount {
+  public static fromNumber(value: number): ApplicationSetSpecTemplateSpecSourceKustomizeReplicasCount {
+    return new ApplicationSetSpecTemplateSpecSourceKustomizeReplicasCount(value);
+  }
+  public static fromString(value: string): ApplicationSetSpecTemplateSpecSourceKustomizeReplicasCount {
+    return new ApplicationSetSpecTemplateSpecSourceKustomizeReplicasCount(value);
+  }
+  private constructor(public readonly value: number | string) {
+  }
+}
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnet
+ */
+export interface ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnet {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnet#extVars
+   */
+  readonly extVars?: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnetExtVars[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnet#libs
+   */
+  readonly libs?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnet#tlas
+   */
+  readonly tlas?: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnetTlas[];
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnet' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnet(obj: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnet | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'extVars': obj.extVars?.map(y => toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnetExtVars(y)),
+    'libs': obj.libs?.map(y => y),
+    'tlas': obj.tlas?.map(y => toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnetTlas(y)),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelmFileParameters
+ */
+export interface ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelmFileParameters {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelmFileParameters#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelmFileParameters#path
+   */
+  readonly path?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelmFileParameters' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelmFileParameters(obj: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelmFileParameters | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'path': obj.path,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelmParameters
+ */
+export interface ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelmParameters {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelmParameters#forceString
+   */
+  readonly forceString?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelmParameters#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelmParameters#value
+   */
+  readonly value?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelmParameters' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelmParameters(obj: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceHelmParameters | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'forceString': obj.forceString,
+    'name': obj.name,
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatches
+ */
+export interface ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatches {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatches#options
+   */
+  readonly options?: { [key: string]: boolean };
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatches#patch
+   */
+  readonly patch?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatches#path
+   */
+  readonly path?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatches#target
+   */
+  readonly target?: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatchesTarget;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatches' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatches(obj: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatches | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'options': ((obj.options) === undefined) ? undefined : (Object.entries(obj.options).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'patch': obj.patch,
+    'path': obj.path,
+    'target': toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatchesTarget(obj.target),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizeReplicas
+ */
+export interface ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizeReplicas {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizeReplicas#count
+   */
+  readonly count: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizeReplicasCount;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizeReplicas#name
+   */
+  readonly name: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizeReplicas' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizeReplicas(obj: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizeReplicas | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'count': obj.count?.value,
+    'name': obj.name,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePluginEnv
+ */
+export interface ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePluginEnv {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePluginEnv#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePluginEnv#value
+   */
+  readonly value: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePluginEnv' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePluginEnv(obj: ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePluginEnv | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'name': obj.name,
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePluginParameters
+ */
+export interface ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePluginParameters {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePluginParameters#array
+   */
+  readonly array?: string[];
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePluginParameters#map
+   */
+  readonly map?: { [key: string]: string };
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePluginParameters#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePluginParameters#string
+   */
+  readonly string?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePluginParameters' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePluginParameters(obj: ApplicationSetSpecTemplateSpecSourceHydratorDrySourcePluginParameters | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'array': obj.array?.map(y => y),
+    'map': ((obj.map) === undefined) ? undefined : (Object.entries(obj.map).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {})),
+    'name': obj.name,
+    'string': obj.string,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnetExtVars
+ */
+export interface ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnetExtVars {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnetExtVars#code
+   */
+  readonly code?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnetExtVars#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnetExtVars#value
+   */
+  readonly value: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnetExtVars' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnetExtVars(obj: ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnetExtVars | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'code': obj.code,
+    'name': obj.name,
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnetTlas
+ */
+export interface ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnetTlas {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnetTlas#code
+   */
+  readonly code?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnetTlas#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnetTlas#value
+   */
+  readonly value: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnetTlas' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnetTlas(obj: ApplicationSetSpecTemplateSpecSourcesDirectoryJsonnetTlas | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'code': obj.code,
+    'name': obj.name,
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourcesKustomizePatchesTarget
+ */
+export interface ApplicationSetSpecTemplateSpecSourcesKustomizePatchesTarget {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomizePatchesTarget#annotationSelector
+   */
+  readonly annotationSelector?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomizePatchesTarget#group
+   */
+  readonly group?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomizePatchesTarget#kind
+   */
+  readonly kind?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomizePatchesTarget#labelSelector
+   */
+  readonly labelSelector?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomizePatchesTarget#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomizePatchesTarget#namespace
+   */
+  readonly namespace?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourcesKustomizePatchesTarget#version
+   */
+  readonly version?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourcesKustomizePatchesTarget' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourcesKustomizePatchesTarget(obj: ApplicationSetSpecTemplateSpecSourcesKustomizePatchesTarget | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'annotationSelector': obj.annotationSelector,
+    'group': obj.group,
+    'kind': obj.kind,
+    'labelSelector': obj.labelSelector,
+    'name': obj.name,
+    'namespace': obj.namespace,
+    'version': obj.version,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourcesKustomizeReplicasCount
+ */
+export class ApplicationSetSpecTemplateSpecSourcesKustomizeReplicasCount {
+  public static fromNumber(value: number): ApplicationSetSpecTemplateSpecSourcesKustomizeReplicasCount {
+    return new ApplicationSetSpecTemplateSpecSourcesKustomizeReplicasCount(value);
+  }
+  public static fromString(value: string): ApplicationSetSpecTemplateSpecSourcesKustomizeReplicasCount {
+    return new ApplicationSetSpecTemplateSpecSourcesKustomizeReplicasCount(value);
+  }
+  private constructor(public readonly value: number | string) {
+  }
+}
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnetExtVars
+ */
+export interface ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnetExtVars {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnetExtVars#code
+   */
+  readonly code?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnetExtVars#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnetExtVars#value
+   */
+  readonly value: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnetExtVars' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnetExtVars(obj: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnetExtVars | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'code': obj.code,
+    'name': obj.name,
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnetTlas
+ */
+export interface ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnetTlas {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnetTlas#code
+   */
+  readonly code?: boolean;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnetTlas#name
+   */
+  readonly name: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnetTlas#value
+   */
+  readonly value: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnetTlas' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnetTlas(obj: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceDirectoryJsonnetTlas | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'code': obj.code,
+    'name': obj.name,
+    'value': obj.value,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatchesTarget
+ */
+export interface ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatchesTarget {
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatchesTarget#annotationSelector
+   */
+  readonly annotationSelector?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatchesTarget#group
+   */
+  readonly group?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatchesTarget#kind
+   */
+  readonly kind?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatchesTarget#labelSelector
+   */
+  readonly labelSelector?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatchesTarget#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatchesTarget#namespace
+   */
+  readonly namespace?: string;
+
+  /**
+   * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatchesTarget#version
+   */
+  readonly version?: string;
+}
+
+/**
+ * Converts an object of type 'ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatchesTarget' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatchesTarget(obj: ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizePatchesTarget | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'annotationSelector': obj.annotationSelector,
+    'group': obj.group,
+    'kind': obj.kind,
+    'labelSelector': obj.labelSelector,
+    'name': obj.name,
+    'namespace': obj.namespace,
+    'version': obj.version,
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizeReplicasCount
+ */
+export class ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizeReplicasCount {
+  public static fromNumber(value: number): ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizeReplicasCount {
+    return new ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizeReplicasCount(value);
+  }
+  public static fromString(value: string): ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizeReplicasCount {
+    return new ApplicationSetSpecTemplateSpecSourceHydratorDrySourceKustomizeReplicasCount(value);
+  }
+  private constructor(public readonly value: number | string) {
+  }
+}
+
+
+/**
  * AppProject provides a logical grouping of applications, providing controls for:
 * where the apps may deploy to (cluster whitelist)
 * what may be deployed (repository whitelist, resource whitelist/blacklist)

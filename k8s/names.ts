@@ -42,15 +42,31 @@ export const LB_CONTROLLER_GENERATED_TLS = {
   tlsSecret: `${LB_CONTROLLER_NAME_PREFIX}-tls`,
 } as const;
 
-/** The cluster Argo CD runs in. */
+/** The cluster Argo CD runs in, as Argo CD addresses it. */
 export const IN_CLUSTER_SERVER = 'https://kubernetes.default.svc';
+
+/** The ApplicationSet in argocd/: one root Application per environment. */
+export const APPLICATIONSET_NAME = 'envoy-edge';
+
+/** The label an environment's Argo CD objects carry, with the environment's name. */
+export const ENVIRONMENT_LABEL = 'envoy-edge/environment';
 
 /** Foreground cascading delete: deleting an Application deletes what it synced. */
 export const ARGOCD_RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
 
-/** The Application that syncs dist/, named after the project. */
+/** An environment's root Application (made by the ApplicationSet; it syncs dist/<environment>/), named after its project. */
 export function rootApplicationName(config: EdgeConfig): string {
   return config.gitops.project;
+}
+
+/** The child Application that syncs Envoy's objects (dist/<environment>/edge/) into the environment's cluster. */
+export function edgeApplicationName(config: EdgeConfig): string {
+  return `${config.gitops.project}-edge`;
+}
+
+/** The child Application that installs the AWS Load Balancer Controller from its Helm chart. */
+export function lbControllerApplicationName(config: EdgeConfig): string {
+  return `${config.gitops.project}-lb-controller`;
 }
 
 /** The controller gets its own project: it needs cluster-wide kinds Envoy must never be allowed. */

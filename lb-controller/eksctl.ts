@@ -6,9 +6,6 @@ import { stringify as toYaml } from 'yaml';
 import type { EdgeConfig } from '../config/schema';
 import { LB_CONTROLLER_CHART, LB_CONTROLLER_NAMESPACE } from '../k8s/names';
 
-/** Where main.ts writes the file; the commands in its header refer to this path. */
-export const EKSCTL_CONFIG_PATH = 'eksctl/cluster.yaml';
-
 /** IAM role names are at most 64 characters. */
 export const IAM_ROLE_NAME_MAX_LENGTH = 64;
 
@@ -100,9 +97,9 @@ export function lbControllerRoleName(clusterName: string): string {
   return `${head}-${hash}`;
 }
 
-/** The file as written to eksctl/cluster.yaml: a header saying how to apply it, then the YAML. */
-export function serializeEksctlConfig(clusterConfig: EksctlClusterConfig): string {
-  const file = `--config-file ${EKSCTL_CONFIG_PATH}`;
+/** The file as written to `filePath` (eksctl/<environment>.yaml): a header saying how to apply it, then the YAML. */
+export function serializeEksctlConfig(clusterConfig: EksctlClusterConfig, filePath: string): string {
+  const file = `--config-file ${filePath}`;
   const podIdentity = 'podIdentityAssociations' in clusterConfig.iam;
   const existingCluster = podIdentity
     ? [
@@ -119,7 +116,7 @@ export function serializeEksctlConfig(clusterConfig: EksctlClusterConfig): strin
     '# Existing cluster:',
     ...existingCluster,
     `# New cluster: eksctl create cluster ${file}`,
-    '# The README (AWS Load Balancer Controller) gives the minimum eksctl version and how to verify the role.',
+    '# docs/lb-controller.md gives the minimum eksctl version and how to verify the role.',
   ];
   return `${header.join('\n')}\n${toYaml(clusterConfig, { lineWidth: 0, aliasDuplicateObjects: false })}`;
 }

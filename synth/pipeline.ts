@@ -1,28 +1,54 @@
-// The synth pipeline: config → validation → pure builders → charts → files, all built in a staging
-// folder and swapped in only when everything is valid (docs/architecture.md, "Fail before writing").
+// The synth pipeline: every environment's config → validation → pure builders → charts → files,
+// all built in a staging folder and swapped in only when everything is valid
+// (docs/architecture.md, "Fail before writing"). One process writes every environment.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { App, YamlOutputType } from 'cdk8s';
-import { AppProjectsChart, RootApplicationChart } from '../charts/argocd-root';
+import { EnvironmentsApplicationSetChart } from '../charts/argocd-applicationset';
+import { AppProjectsChart } from '../charts/argocd-projects';
+import { EdgeApplicationChart } from '../charts/edge-application';
 import { EnvoyEdgeChart } from '../charts/envoy-edge';
 import { LbControllerChart } from '../charts/lb-controller';
 import { ConfigError } from '../config/errors';
-import { loadConfig } from '../config/load';
-import type { EdgeConfig } from '../config/schema';
+import { Environment, LoadedConfig, loadEnvironments } from '../config/load';
 import { buildEnvoyBootstrap } from '../envoy/bootstrap';
 import { assertValidEnvoyBootstrap } from '../envoy/validate';
-import { lbControllerProjectName } from '../k8s/names';
-import { buildEksctlClusterConfig, EKSCTL_CONFIG_PATH, serializeEksctlConfig } from '../lb-controller/eksctl';
+import { buildEksctlClusterConfig, serializeEksctlConfig } from '../lb-controller/eksctl';
 import { checkLbControllerValues } from '../lb-controller/values';
-import { writeOutputsAtomically } from './write-outputs';
+import { WriteReport, writeOutputsAtomically } from './write-outputs';
 
 /** The folders a synth writes, relative to the project root. */
 export const OUTPUT_DIRS = ['dist', 'argocd', 'eksctl'] as const;
 
+/** Where each environment's outputs go: derived from its name, never typed in the config. */
+export const outputPaths = (environment: string) => ({
+  /** What the environment's root Application syncs: its two child Applications. */
+  root: `dist/${environment}`,
+  /** What the edge Application syncs: Envoy's objects and the Ingress. */
+  edge: `dist/${environment}/edge`,
+  eksctl: `eksctl/${environment}.yaml`,
+});
+
 /** Builds every output under `root` (normally a staging folder). Pure apart from writing files there. */
-export function synthesize(config: EdgeConfig, root: string): void {
-  const valueProblems = checkLbControllerValues(config);
+export function synthesize(loaded: LoadedConfig, root: string): void {
+  const valueProblems = loaded.environments.flatMap((e) => checkLbControllerValues(e.config).map((p) => `${e.files[e.files.length - 1]}: ${p}`));
   if (valueProblems.length) throw new ConfigError(valueProblems);
+  const app = (dir: string) => new App({ outdir: path.join(root, dir), yamlOutputType: YamlOutputType.FILE_PER_CHART });
+
+  for (const environment of loaded.environments) synthesizeEnvironment(environment, root, app);
+
+  // File names sort the projects before the ApplicationSet that uses them (kubectl applies in order).
+  const argocd = app('argocd');
+  new AppProjectsChart(argocd, 'app-projects', { environments: loaded.environments });
+  new EnvironmentsApplicationSetChart(argocd, 'applicationset', {
+    environments: loaded.environments,
+    rootPath: (name) => outputPaths(name).root,
+  });
+  argocd.synth();
+}
+
+function synthesizeEnvironment({ name, config }: Environment, root: string, app: (dir: string) => App): void {
+  const paths = outputPaths(name);
   const bootstrap = buildEnvoyBootstrap(config);
   // Checked against Envoy's own API definitions before any file is written, so a bad value stops here
   // rather than crash-looping the pods. The container exposes both ports; the Service targets the listener.
@@ -31,26 +57,24 @@ export function synthesize(config: EdgeConfig, root: string): void {
     ports: { containerPorts: [listenerPort, readyPort], serviceTargetPorts: [listenerPort] },
   });
 
-  const app = (dir: string) => new App({ outdir: path.join(root, dir), yamlOutputType: YamlOutputType.FILE_PER_CHART });
+  const edge = app(paths.edge);
+  new EnvoyEdgeChart(edge, 'envoy-edge', { config, bootstrap });
+  edge.synth();
 
-  const dist = app('dist');
-  new LbControllerChart(dist, 'lb-controller', { config, project: lbControllerProjectName(config) });
-  new EnvoyEdgeChart(dist, 'envoy-edge', { config, bootstrap });
-  dist.synth();
+  const children = app(paths.root);
+  new LbControllerChart(children, 'lb-controller', { config });
+  new EdgeApplicationChart(children, 'edge-application', { config, sourcePath: paths.edge });
+  children.synth();
 
-  // File names sort the projects before the Application that uses them (kubectl applies in order).
-  const argocd = app('argocd');
-  new AppProjectsChart(argocd, 'app-projects', { config });
-  new RootApplicationChart(argocd, 'root-application', { config });
-  argocd.synth();
-
-  const eksctlFile = path.join(root, EKSCTL_CONFIG_PATH);
+  const eksctlFile = path.join(root, paths.eksctl);
   mkdirSync(path.dirname(eksctlFile), { recursive: true });
-  writeFileSync(eksctlFile, serializeEksctlConfig(buildEksctlClusterConfig(config)));
+  writeFileSync(eksctlFile, serializeEksctlConfig(buildEksctlClusterConfig(config), paths.eksctl));
 }
 
-/** Validates the config and writes all outputs atomically; throws before writing anything on bad input. */
-export function synthesizeProject(root: string, configFile?: string): void {
-  const config = loadConfig(configFile);
-  writeOutputsAtomically(root, OUTPUT_DIRS, (staging) => synthesize(config, staging));
+/** Validates every environment and writes all outputs atomically; throws before writing anything on bad input. */
+export function synthesizeProject(root: string, configDir?: string): { loaded: LoadedConfig; report: WriteReport } {
+  const loaded = loadEnvironments(configDir);
+  const nonEmpty = [...OUTPUT_DIRS, ...loaded.environments.flatMap((e) => [outputPaths(e.name).root, outputPaths(e.name).edge])];
+  const report = writeOutputsAtomically(root, OUTPUT_DIRS, (staging) => synthesize(loaded, staging), nonEmpty);
+  return { loaded, report };
 }

@@ -1,22 +1,22 @@
-// Bad input: each invalid value stops synthesis with a message naming the field, the value and
-// what is allowed, and the previous outputs stay byte-for-byte as they were.
+// Bad input: each invalid value stops synthesis with a message naming the file, the field, the value
+// and what is allowed, and the previous outputs stay byte-for-byte as they were.
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../config/errors';
-import { loadConfig, parseConfig } from '../config/load';
+import { loadEnvironments, parseConfig } from '../config/load';
 import { EnvoyBootstrapError } from '../envoy/validate';
 import { OUTPUT_DIRS, synthesizeProject } from '../synth/pipeline';
-import { snapshotTree, tempProject } from './helpers';
+import { ConfigFiles, snapshotTree, tempProject } from './helpers';
 
-/** Synthesizes a good project, then the bad config over it; returns the error and whether outputs changed. */
-function synthBadOverGood(badConfig: unknown): { error: Error; outputsUnchanged: boolean } {
-  const good = tempProject({});
-  synthesizeProject(good.root, good.configFile);
+/** Synthesizes the shipped project, then a bad config over it; returns the error and whether outputs changed. */
+function synthBadOverGood(bad: ConfigFiles & { prod?: Record<string, unknown> }): { error: Error; outputsUnchanged: boolean } {
+  const good = tempProject();
+  synthesizeProject(good.root, good.configDir);
   const before = OUTPUT_DIRS.map((dir) => snapshotTree(path.join(good.root, dir)));
-  const bad = tempProject(badConfig);
+  const badProject = tempProject(bad);
   let error: Error | undefined;
   try {
-    synthesizeProject(good.root, bad.configFile);
+    synthesizeProject(good.root, badProject.configDir);
   } catch (err) {
     error = err as Error;
   }
@@ -26,58 +26,84 @@ function synthBadOverGood(badConfig: unknown): { error: Error; outputsUnchanged:
   return { error, outputsUnchanged: JSON.stringify(before) === JSON.stringify(after) && leftovers.length === 0 };
 }
 
+const PROD = 'config/environments/prod.yaml';
+
 describe('bad input stops synthesis and leaves the outputs untouched', () => {
   test.each([
-    ['replicas 0', { envoy: { replicas: 0 } }, 'envoy.replicas: got 0; allowed: an integer from 1 to 20'],
+    ['replicas 0', { envoy: { replicas: 0 } }, `${PROD}: envoy.replicas: got 0; allowed: an integer from 1 to 20`],
     [
       'a connection cap that does not split evenly over 2 replicas',
       { envoy: { connections: { maxTotal: 9 } } },
-      'envoy.connections.maxTotal: got 9; allowed: a multiple of envoy.replicas (2)',
+      `${PROD}: envoy.connections.maxTotal: got 9; allowed: a multiple of envoy.replicas (2), so each replica gets an equal whole share, such as 8 or 10`,
     ],
-    ['zero tokens', { envoy: { rateLimit: { maxTokens: 0 } } }, 'envoy.rateLimit.maxTokens: got 0; allowed: an integer from 1 to 1000000'],
+    ['zero tokens', { envoy: { rateLimit: { maxTokens: 0 } } }, `${PROD}: envoy.rateLimit.maxTokens: got 0; allowed: an integer from 1 to 1000000`],
+    [
+      'a huge number, reported once and as typed',
+      { envoy: { replicas: '__HUGE__' } },
+      `${PROD}: envoy.replicas: got 99999999999999999999; allowed: an integer from 1 to 20`,
+    ],
     [
       'a fleet bucket smaller than the replica count, where no upgrade would ever be admitted',
       { envoy: { replicas: 3, rateLimit: { maxTokens: 2 }, connections: { maxTotal: 9, maxPerBackendPod: 3 } } },
-      'envoy.rateLimit.maxTokens: got 2; allowed: at least 3, the most Envoy replicas that run at once (envoy.replicas 3)',
+      `${PROD}: envoy.rateLimit.maxTokens: got 2; allowed: at least 3, the most Envoy replicas that run at once (envoy.replicas 3)`,
     ],
     [
       'one replica with a one-token bucket (a rollout runs two)',
       { envoy: { replicas: 1, rateLimit: { maxTokens: 1 } } },
-      'envoy.rateLimit.maxTokens: got 1; allowed: at least 2, the most Envoy replicas that run at once (envoy.replicas 1 plus one during a rollout)',
+      `${PROD}: envoy.rateLimit.maxTokens: got 1; allowed: at least 2, the most Envoy replicas that run at once (envoy.replicas 1 plus one during a rollout)`,
     ],
-    ['a port out of range', { backend: { healthPort: 70000 } }, 'backend.healthPort: got 70000; allowed: an integer from 1 to 65535'],
+    ['a port out of range', { backend: { healthPort: 70000 } }, `${PROD}: backend.healthPort: got 70000; allowed: an integer from 1 to 65535`],
     [
       'an invalid DNS name',
       { backend: { serviceName: 'Backend_Service' } },
-      'backend.serviceName: got "Backend_Service"; allowed: a DNS-1123 label',
+      `${PROD}: backend.serviceName: got "Backend_Service"; allowed: a DNS-1123 label`,
     ],
-    ['an unknown key', { envoy: { replica: 3 } }, 'envoy.replica: unknown key "replica"; allowed keys here: namespace, image, replicas'],
+    ['an unknown key', { envoy: { replica: 3 } }, `${PROD}: envoy.replica: unknown key "replica"; allowed keys here: namespace, image, replicas`],
+    ['a field nothing reads any more', { backend: { pods: 4 } }, `${PROD}: backend.pods: unknown key "pods"`],
     [
       'a malformed memory quantity',
       { envoy: { resources: { memoryLimit: '256MB' } } },
-      'envoy.resources.memoryLimit: got "256MB"; allowed: a memory quantity such as 256Mi or 1Gi',
+      `${PROD}: envoy.resources.memoryLimit: got "256MB"; allowed: a memory quantity such as 256Mi or 1Gi`,
     ],
-    ['a malformed CPU quantity', { envoy: { resources: { cpuLimit: '250 m' } } }, 'envoy.resources.cpuLimit: got "250 m"; allowed: a CPU quantity'],
+    ['a malformed CPU quantity', { envoy: { resources: { cpuLimit: '250 m' } } }, `${PROD}: envoy.resources.cpuLimit: got "250 m"; allowed: a CPU quantity`],
     [
       'a malformed duration',
       { envoy: { rateLimit: { fillInterval: '1 second' } } },
-      'envoy.rateLimit.fillInterval: got "1 second"; allowed: a duration such as 500ms, 5s, 10m or 1h, from 50ms to 1h',
+      `${PROD}: envoy.rateLimit.fillInterval: got "1 second"; allowed: a duration such as 500ms, 5s, 10m or 1h, from 50ms to 1h`,
     ],
     [
       'a malformed CIDR',
       { cluster: { vpcCidr: '10.0.0.0/33' } },
-      'cluster.vpcCidr: got "10.0.0.0/33"; allowed: an IPv4 CIDR such as 10.0.0.0/16',
+      `${PROD}: cluster.vpcCidr: got "10.0.0.0/33"; allowed: an IPv4 CIDR such as 10.0.0.0/16`,
     ],
-    ['a CIDR with host bits set', { alb: { allowedCidrs: ['10.0.0.1/16'] } }, 'alb.allowedCidrs[0]: got "10.0.0.1/16"; allowed: an IPv4 CIDR'],
+    ['a CIDR with host bits set', { alb: { allowedCidrs: ['10.0.0.1/16'] } }, `${PROD}: alb.allowedCidrs[0]: got "10.0.0.1/16"; allowed: an IPv4 CIDR`],
     [
       'an unpinned Envoy image',
       { envoy: { image: 'envoyproxy/envoy:v1.29-latest' } },
-      'envoy.image: got "envoyproxy/envoy:v1.29-latest"; allowed: an image pinned to an exact release',
+      `${PROD}: envoy.image: got "envoyproxy/envoy:v1.29-latest"; allowed: an image pinned to an exact release`,
     ],
-  ])('GIVEN %s WHEN synthesizing THEN it stops with a message naming field, value and what is allowed', (_name, bad, message) => {
-    const { error, outputsUnchanged } = synthBadOverGood(bad);
+    [
+      'the distroless image, which has no sleep for the preStop hook',
+      { envoy: { image: 'envoyproxy/envoy:distroless-v1.40.0' } },
+      `${PROD}: envoy.image: got "envoyproxy/envoy:distroless-v1.40.0"; allowed: an image with a \`sleep\` binary`,
+    ],
+    [
+      'a certificate from another region',
+      { alb: { certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc-123' } },
+      `${PROD}: alb.certificateArn: got "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123"; allowed: an ACM certificate in cluster.region (us-east-1)`,
+    ],
+  ])('GIVEN %s WHEN synthesizing THEN it stops with a message naming file, field, value and what is allowed', (_name, bad, message) => {
+    const prod = JSON.parse(JSON.stringify(bad));
+    const { error, outputsUnchanged } = synthBadOverGood(
+      prod.envoy?.replicas === '__HUGE__'
+        ? { environments: { prod: 'cluster:\n  name: envoy-poc\nenvoy:\n  replicas: 99999999999999999999\n', staging: { cluster: { name: 'x' }, gitops: { destinationName: 'x' } } } }
+        : { prod },
+    );
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message).toContain(message);
+    // One problem per field: never the same value reported twice.
+    const lines = error.message.split('\n').filter((l) => l.startsWith('  - '));
+    expect(new Set(lines.map((l) => l.slice(0, l.indexOf('; allowed')))).size).toBe(lines.length);
     expect(outputsUnchanged).toBe(true);
   });
 
@@ -93,7 +119,7 @@ describe('bad input stops synthesis and leaves the outputs untouched', () => {
       'health_checks[0].no_traffic_interval: duration.gt: must be greater than 0s; got 0s (config: envoy.healthCheck.noTrafficInterval)',
     ],
   ])('GIVEN %s, which only Envoy\'s API rules refuse, WHEN synthesizing THEN the Envoy validator stops it and nothing is written', (_name, bad, message) => {
-    const { error, outputsUnchanged } = synthBadOverGood(bad);
+    const { error, outputsUnchanged } = synthBadOverGood({ prod: bad });
     expect(error).toBeInstanceOf(EnvoyBootstrapError);
     expect(error.message).toContain('the Envoy bootstrap would be rejected');
     expect(error.message).toContain(message);
@@ -115,26 +141,77 @@ describe('bad input stops synthesis and leaves the outputs untouched', () => {
     expect(() => parseConfig({ envoy: { adminPort: 9901 } })).toThrow('envoy.adminPort: got 9901; allowed: a port different from envoy.readyPort');
   });
 
-  test('GIVEN a YAML file with a duplicated key THEN loading fails instead of silently keeping one', () => {
-    const { configFile } = tempProject('envoy:\n  replicas: 2\n  replicas: 3\n');
-    expect(() => loadConfig(configFile)).toThrow(/not valid YAML/);
+  test('GIVEN an official debug image tag THEN it is accepted', () => {
+    expect(parseConfig({ envoy: { image: 'envoyproxy/envoy:debug-v1.40.0' } }).envoy.image).toBe('envoyproxy/envoy:debug-v1.40.0');
   });
 
-  test('GIVEN no config file at the path THEN the error names the path', () => {
-    expect(() => loadConfig('/nonexistent/edge.yaml')).toThrow('cannot read config file /nonexistent/edge.yaml');
+  test('GIVEN a cross-field problem with a value no file sets THEN it is attributed to the default, not to a file that never set it', () => {
+    const { configDir } = tempProject({ base: { envoy: { replicas: 2 } }, environments: { prod: { envoy: { replicas: 4 } } } });
+    expect(() => loadEnvironments(configDir)).toThrow(
+      'environment prod, a default: envoy.connections.maxPerBackendPod: got 2; allowed: a multiple of envoy.replicas (4)',
+    );
   });
 
-  test('GIVEN an empty config file THEN every field takes the seed default', () => {
-    const { configFile } = tempProject('');
-    const config = loadConfig(configFile);
-    expect(config.envoy.replicas).toBe(2);
-    expect(config.backend.serviceName).toBe('envoy-poc-app-server-service');
-    expect(config.alb.idleTimeoutSeconds).toBe(3600);
+  test('GIVEN one field under backend: in an environment THEN the other backend defaults stay, the selector included', () => {
+    const { root, configDir } = tempProject({ base: { envoy: { replicas: 2 } }, environments: { prod: { backend: { port: 9000 } } } });
+    void root;
+    const [prod] = loadEnvironments(configDir).environments;
+    expect(prod.config.backend).toMatchObject({ port: 9000, selector: { app: 'envoy-poc-app-server' }, healthPort: 8081 });
+  });
+});
+
+describe('config files and environments', () => {
+  test('GIVEN a YAML file with a duplicated key THEN loading fails naming the file, instead of silently keeping one', () => {
+    const { configDir } = tempProject({ environments: { prod: 'envoy:\n  replicas: 2\n  replicas: 3\n' } });
+    expect(() => loadEnvironments(configDir)).toThrow(/config\/environments\/prod\.yaml: not valid YAML/);
   });
 
-  test('GIVEN a bad config on a fresh clone with no outputs yet THEN nothing is created', () => {
-    const { root, configFile } = tempProject({ envoy: { replicas: 0 } });
-    expect(() => synthesizeProject(root, configFile)).toThrow(ConfigError);
+  test('GIVEN no config folder at the path THEN the error names the file it could not read', () => {
+    expect(() => loadEnvironments('/nonexistent/config')).toThrow('config/base.yaml: cannot be read (ENOENT)');
+  });
+
+  test.each([
+    ['an empty environment file', { environments: { prod: '', staging: { cluster: { name: 's' } } } }, 'config/environments/prod.yaml: holds no settings'],
+    ['an environment file of comments only', { environments: { prod: '# nothing yet\n' } }, 'config/environments/prod.yaml: holds no settings'],
+    ['an empty base file', { base: '' }, 'config/base.yaml: holds no settings'],
+    ['no environment at all', { environments: {} }, 'config/environments/: no environment files'],
+    ['an environment name that cannot name objects', { environments: { Prod_1: { cluster: { name: 'x' } } } }, 'environment name "Prod_1"'],
+  ])('GIVEN %s THEN it is a mistake, refused with the file named, and nothing is written', (_name, files, message) => {
+    const { root, configDir } = tempProject(files as ConfigFiles);
+    expect(() => synthesizeProject(root, configDir)).toThrow(message);
     for (const dir of OUTPUT_DIRS) expect(existsSync(path.join(root, dir))).toBe(false);
+  });
+
+  test('GIVEN a value in base.yaml that an environment overrides THEN the environment gets its own, and a bad base value names base.yaml', () => {
+    const ok = tempProject({ base: { envoy: { replicas: 2 } }, environments: { prod: { cluster: { name: 'p' }, envoy: { replicas: 4, connections: { maxPerBackendPod: 4 } } } } });
+    expect(loadEnvironments(ok.configDir).environments[0].config.envoy.replicas).toBe(4);
+    const bad = tempProject({ base: { envoy: { replicas: 0 } }, environments: { prod: { cluster: { name: 'p' } } } });
+    expect(() => loadEnvironments(bad.configDir)).toThrow('config/base.yaml: envoy.replicas: got 0');
+  });
+
+  test.each([
+    [
+      'two environments on one Argo CD cluster name',
+      { prod: { cluster: { name: 'a' } }, staging: { cluster: { name: 'b' } } },
+      'gitops.destinationName: got "in-cluster"; allowed: a value no other environment uses (environment prod has it): each environment is its own cluster',
+    ],
+    [
+      'two environments on one EKS cluster',
+      { prod: { cluster: { name: 'a' }, gitops: { destinationName: 'x' } }, staging: { cluster: { name: 'a' }, gitops: { destinationName: 'y' } } },
+      'cluster.name: got "a"; allowed: a value no other environment uses (environment prod has it)',
+    ],
+    [
+      'an Argo CD environment that does not exist',
+      { prod: { cluster: { name: 'a' } }, staging: { cluster: { name: 'b' }, gitops: { destinationName: 'b', argocdEnvironment: 'qa' } } },
+      'gitops.argocdEnvironment: got "qa"; allowed: one of the environments: prod, staging',
+    ],
+    [
+      'two Argo CD namespaces for one shared argocd/',
+      { prod: { cluster: { name: 'a' } }, staging: { cluster: { name: 'b' }, gitops: { destinationName: 'b', argocdNamespace: 'gitops' } } },
+      'gitops.argocdNamespace: got "gitops"; allowed: "argocd", as in environment prod',
+    ],
+  ])('GIVEN %s THEN it is refused, naming the environment file', (_name, environments, message) => {
+    const { root, configDir } = tempProject({ base: { envoy: { replicas: 2 } }, environments });
+    expect(() => synthesizeProject(root, configDir)).toThrow(`config/environments/staging.yaml: ${message}`);
   });
 });

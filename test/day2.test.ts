@@ -1,70 +1,153 @@
-// Day-2 commands without a cluster: argument handling, the plans they print, and the order of destroy.
+// Day-2 commands: arguments, the plans, the order of destroy, and that nothing acts on a cluster
+// other than the environment's.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { bootstrapPlan, destroyPlan, diffPlan, execute, parseArgs, statusPlan, UsageError } from '../cli/day2';
-import { configWith, PROJECT_ROOT } from './helpers';
+import {
+  bootstrapPlan,
+  Contexts,
+  destroyPlan,
+  diffPlan,
+  execute,
+  EXIT,
+  Io,
+  parseArgs,
+  pickEnvironment,
+  Run,
+  statusPlan,
+  UsageError,
+} from '../cli/day2';
+import { contextsOf, isEnvironmentContext, resolveContexts } from '../cli/kube-context';
+import { environmentWith, PROJECT_ROOT } from './helpers';
 
-const config = configWith();
-const plan = destroyPlan(config);
+const prod = environmentWith('prod', { cluster: { name: 'envoy-poc', region: 'us-east-1' } });
+const staging = environmentWith('staging', {
+  cluster: { name: 'envoy-poc-staging', region: 'us-east-1' },
+  gitops: { destinationName: 'envoy-poc-staging', argocdEnvironment: 'prod' },
+});
+const PROD_ARN = 'arn:aws:eks:us-east-1:123456789012:cluster/envoy-poc';
+const STAGING_ARN = 'arn:aws:eks:us-east-1:123456789012:cluster/envoy-poc-staging';
+const contexts: Contexts = { environment: STAGING_ARN, argocd: PROD_ARN };
+const plan = destroyPlan(staging, contexts);
 const stepIndex = (pattern: RegExp) => {
   const i = plan.findIndex((s) => pattern.test(s.argv.join(' ')));
   if (i < 0) throw new Error(`no destroy step matches ${pattern}`);
   return i;
 };
 
+/** A kubeconfig as `aws eks update-kubeconfig` writes it, as `kubectl config view -o json` shows it. */
+const kubeconfig = (current: string, names = [PROD_ARN, STAGING_ARN]) =>
+  JSON.stringify({
+    'current-context': current,
+    contexts: names.map((name) => ({ name, context: { cluster: name } })),
+    clusters: names.map((name) => ({ name, cluster: { server: `https://${name.split('/')[1]}.eks.example` } })),
+  });
+
 describe('arguments', () => {
   test.each([
     [[], 'expected one command, got none'],
-    [['deploy'], 'unknown command "deploy"'],
+    [['deploy', '--env', 'prod'], 'unknown command "deploy"'],
     [['status', 'diff'], 'expected one command, got status diff'],
     [['status', '--force'], 'unknown option --force'],
-    [['status', '--yes'], '--yes only applies to destroy'],
+    [['status'], 'status needs --env <environment>'],
+    [['status', '--env'], '--env needs a value'],
+    [['status', '--env', 'prod', '--confirm', 'prod'], '--confirm only applies to destroy'],
   ])('GIVEN %j THEN it is refused with a usage line', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);
   });
 
-  test('GIVEN destroy --yes --dry-run THEN all three are understood', () => {
-    expect(parseArgs(['destroy', '--yes', '--dry-run'])).toEqual({ command: 'destroy', dryRun: true, yes: true });
+  test('GIVEN destroy --env staging --confirm staging --dry-run THEN all are understood', () => {
+    expect(parseArgs(['destroy', '--env', 'staging', '--confirm', 'staging', '--dry-run'])).toEqual({
+      command: 'destroy', env: 'staging', confirm: 'staging', dryRun: true,
+    });
+  });
+
+  test('GIVEN bootstrap without --env THEN it is for the environment whose cluster runs the one Argo CD', () => {
+    expect(pickEnvironment(parseArgs(['bootstrap']), [prod, staging]).name).toBe('prod');
+    expect(() => pickEnvironment(parseArgs(['status', '--env', 'qa']), [prod, staging])).toThrow('--env: got "qa"; allowed: prod, staging');
   });
 });
 
-describe('plans', () => {
-  test('GIVEN bootstrap THEN it applies argocd/ and nothing else', () => {
-    expect(bootstrapPlan('/repo').map((s) => s.argv)).toEqual([['kubectl', 'apply', '-f', '/repo/argocd']]);
+describe('which cluster is which', () => {
+  test.each([
+    [PROD_ARN, true],
+    ['arn:aws:eks:eu-west-1:123456789012:cluster/envoy-poc', false],
+    ['arn:aws:eks:us-east-1:123456789012:cluster/envoy-poc-staging', false],
+    ['admin@envoy-poc.us-east-1.eksctl.io', true],
+    ['envoy-poc', false],
+  ])('GIVEN a context for %s THEN it is prod\'s cluster: %s', (name, expected) => {
+    expect(isEnvironmentContext({ name, cluster: name }, prod)).toBe(expected);
   });
 
-  test('GIVEN diff THEN it runs kubectl diff on dist/', () => {
-    expect(diffPlan('/repo').map((s) => s.argv)).toEqual([['kubectl', 'diff', '-f', '/repo/dist']]);
+  test('GIVEN cluster.kubeContext THEN only that context is the environment\'s cluster', () => {
+    const named = environmentWith('prod', { cluster: { kubeContext: 'work' } });
+    expect(isEnvironmentContext({ name: 'work', cluster: 'x' }, named)).toBe(true);
+    expect(isEnvironmentContext({ name: PROD_ARN, cluster: PROD_ARN }, named)).toBe(false);
   });
 
-  test('GIVEN status THEN it shows both Applications, the Envoy pods and the ALB hostname', () => {
-    const commands = statusPlan(config).map((s) => s.argv.join(' '));
-    expect(commands[0]).toContain('get applications.argoproj.io envoy-edge aws-load-balancer-controller');
-    expect(commands[1]).toContain('-n envoy-proxy get pods -l app=envoy-proxy');
+  test('GIVEN the current context is prod WHEN acting on staging THEN it refuses in one line naming both', () => {
+    expect(() => resolveContexts(staging, prod, contextsOf(kubeconfig(PROD_ARN)))).toThrow(
+      `the current kube context is "${PROD_ARN}" (cluster ${PROD_ARN}), which is not environment staging's cluster, EKS cluster envoy-poc-staging in us-east-1`,
+    );
+  });
+
+  test('GIVEN the current context is staging and Argo CD runs in prod THEN the Argo CD steps use prod\'s context', () => {
+    expect(resolveContexts(staging, prod, contextsOf(kubeconfig(STAGING_ARN)))).toEqual({ environment: STAGING_ARN, argocd: PROD_ARN });
+    expect(() => resolveContexts(staging, prod, contextsOf(kubeconfig(STAGING_ARN, [STAGING_ARN])))).toThrow(
+      "Argo CD runs in environment prod's cluster (EKS cluster envoy-poc in us-east-1), and no kube context matches it",
+    );
+  });
+});
+
+describe('plans: every kubectl call names its context', () => {
+  test('GIVEN bootstrap THEN it applies argocd/ to Argo CD\'s cluster and nothing else', () => {
+    expect(bootstrapPlan('/repo', contexts).map((s) => s.argv)).toEqual([['kubectl', '--context', PROD_ARN, 'apply', '-f', '/repo/argocd']]);
+  });
+
+  test('GIVEN diff THEN it compares Envoy\'s objects with the environment\'s cluster and the child Applications with Argo CD\'s', () => {
+    expect(diffPlan('/repo', staging, contexts).map((s) => s.argv)).toEqual([
+      ['kubectl', '--context', STAGING_ARN, 'diff', '-f', '/repo/dist/staging/edge'],
+      ['kubectl', '--context', PROD_ARN, 'diff', '-f', '/repo/dist/staging'],
+    ]);
+  });
+
+  test('GIVEN status THEN it shows the three Applications, the Envoy pods and the ALB hostname', () => {
+    const commands = statusPlan(staging, contexts).map((s) => s.argv.join(' '));
+    expect(commands[0]).toContain(`--context ${PROD_ARN} -n argocd get applications.argoproj.io envoy-edge-staging envoy-edge-staging-edge envoy-edge-staging-lb-controller`);
+    expect(commands[1]).toContain(`--context ${STAGING_ARN} -n envoy-proxy get pods -l app=envoy-proxy`);
     expect(commands[2]).toContain('get ingress envoy-proxy-ingress -o jsonpath={.status.loadBalancer.ingress[0].hostname}');
+  });
+
+  test('GIVEN any plan THEN no step runs kubectl without --context', () => {
+    const all = [...bootstrapPlan('/repo', contexts), ...statusPlan(staging, contexts), ...diffPlan('/repo', staging, contexts), ...plan];
+    for (const step of all) expect(step.argv.slice(0, 2)).toEqual(['kubectl', '--context']);
   });
 });
 
 describe('destroy order', () => {
-  test('GIVEN destroy THEN automated sync is paused before anything is deleted', () => {
-    expect(stepIndex(/patch applications.argoproj.io envoy-edge/)).toBe(0);
+  test('GIVEN destroy THEN the environment leaves the ApplicationSet and its children are paused before anything is deleted', () => {
+    expect(plan[0].removeFromApplicationSet).toEqual({ context: PROD_ARN, namespace: 'argocd', environment: 'staging' });
+    expect(stepIndex(/wait --for=delete applications.argoproj.io\/envoy-edge-staging /)).toBe(1);
+    expect(stepIndex(/patch applications.argoproj.io envoy-edge-staging-edge/)).toBeLessThan(stepIndex(/delete ingress/));
+    expect(stepIndex(/patch applications.argoproj.io envoy-edge-staging-lb-controller/)).toBeLessThan(stepIndex(/delete ingress/));
   });
 
-  test('GIVEN destroy THEN the Ingress goes first and the command waits for the ALB and finalizer to be gone', () => {
+  test('GIVEN destroy THEN the Ingress goes first, in the environment\'s cluster, and the command waits for the ALB and finalizer to be gone', () => {
     const ingress = stepIndex(/delete ingress envoy-proxy-ingress/);
-    expect(plan[ingress].argv).toEqual(expect.arrayContaining(['--wait=true', '--timeout=15m']));
+    expect(plan[ingress].argv).toEqual(expect.arrayContaining(['--context', STAGING_ARN, '--wait=true', '--timeout=15m']));
     expect(ingress).toBeLessThan(stepIndex(/delete deployment envoy-proxy/));
   });
 
-  test('GIVEN destroy THEN Envoy goes before the controller, and the controller before the root Application', () => {
+  test('GIVEN destroy THEN Envoy goes before the controller, the controller before the edge Application, and that before the projects', () => {
     const envoy = stepIndex(/delete deployment envoy-proxy/);
-    const controller = stepIndex(/delete applications.argoproj.io aws-load-balancer-controller/);
-    const root = stepIndex(/delete applications.argoproj.io envoy-edge/);
-    const projects = stepIndex(/delete appprojects.argoproj.io/);
+    const controller = stepIndex(/delete applications.argoproj.io envoy-edge-staging-lb-controller/);
+    const edge = stepIndex(/delete applications.argoproj.io envoy-edge-staging-edge/);
+    const projects = stepIndex(/delete appprojects.argoproj.io envoy-edge-staging envoy-edge-staging-lb-controller/);
     expect(envoy).toBeLessThan(controller);
-    expect(controller).toBeLessThan(root);
-    expect(root).toBeLessThan(projects);
+    expect(controller).toBeLessThan(edge);
+    expect(edge).toBeLessThan(projects);
   });
 
   test('GIVEN destroy THEN it deletes only objects it created, by name, and the namespace only when nothing else is in it', () => {
@@ -72,22 +155,67 @@ describe('destroy order', () => {
       expect(step.argv).not.toContain('--all');
       expect(step.argv.some((a) => a.startsWith('-l') || a === '--selector')).toBe(false);
     }
-    const namespaceStep = plan[stepIndex(/delete namespace envoy-proxy/)];
-    expect(namespaceStep.onlyIfNamespaceEmpty).toBe('envoy-proxy');
+    expect(plan[stepIndex(/delete namespace envoy-proxy/)].onlyIfNamespaceEmpty).toEqual({ context: STAGING_ARN, namespace: 'envoy-proxy' });
     expect(plan[stepIndex(/-n default delete service/)].argv).toContain('envoy-poc-app-server-service');
   });
+});
 
-  test('GIVEN destroy without --yes THEN it prints the plan, deletes nothing and exits 2', () => {
-    const lines: string[] = [];
+describe('running: confirmation, exit codes, errors on stderr', () => {
+  /** A kubectl stand-in: the kubeconfig as given, every cluster reachable, every command succeeding. */
+  const fakeKubectl = (current: string, ran: string[][]): Run => (argv) => {
+    ran.push([...argv]);
+    if (argv.includes('view')) return { status: 0, stdout: kubeconfig(current), stderr: '' };
+    return { status: 0, stdout: '', stderr: '' };
+  };
+  const io = () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const handle: Io = { out: (l) => out.push(l), err: (l) => err.push(l), ask: async () => 'prod' };
+    return { out, err, handle };
+  };
+  const invocation = (argv: string[]) => {
+    const args = parseArgs(argv);
+    const environment = pickEnvironment(args, [prod, staging]);
+    return { args, environment, argocdEnvironment: environment === staging ? prod : prod, projectRoot: '/repo' };
+  };
+
+  test('GIVEN destroy answered with another environment\'s name THEN nothing is deleted and the exit code is 3 (not confirmed)', async () => {
     const ran: string[][] = [];
-    const code = execute({ command: 'destroy', dryRun: false, yes: false }, plan, (argv) => {
-      ran.push([...argv]);
-      return { status: 0, stdout: '', stderr: '' };
-    }, (l) => lines.push(l));
-    expect(code).toBe(2);
-    expect(ran).toEqual([]);
-    expect(lines[0]).toContain('nothing was deleted');
-    expect(lines.join('\n')).toContain('13. delete the two AppProjects');
+    const { out, err, handle } = io();
+    const code = await execute(invocation(['destroy', '--env', 'staging']), fakeKubectl(STAGING_ARN, ran), handle);
+    expect(code).toBe(EXIT.notConfirmed);
+    expect(ran.filter((a) => a.includes('delete') || a.includes('patch'))).toEqual([]);
+    expect(out[0]).toContain('nothing was deleted');
+    expect(err).toEqual(['not confirmed: got "prod", not "staging"']);
+  });
+
+  test('GIVEN destroy with no terminal and no --confirm THEN it is not confirmed either (3), and says how to confirm', async () => {
+    const { err, handle } = io();
+    const code = await execute(invocation(['destroy', '--env', 'staging']), fakeKubectl(STAGING_ARN, []), { ...handle, ask: undefined });
+    expect(code).toBe(EXIT.notConfirmed);
+    expect(err[0]).toContain('pass --confirm staging');
+  });
+
+  test('GIVEN the wrong current context THEN even a confirmed destroy does nothing: exit 2, one line on stderr naming both clusters', async () => {
+    const ran: string[][] = [];
+    const { out, err, handle } = io();
+    const code = await execute(invocation(['destroy', '--env', 'staging', '--confirm', 'staging']), fakeKubectl(PROD_ARN, ran), handle);
+    expect(code).toBe(EXIT.error);
+    expect(ran.filter((a) => a.includes('delete') || a.includes('patch'))).toEqual([]);
+    expect(out).toEqual([]);
+    expect(err).toHaveLength(1);
+    expect(err[0]).toMatch(/^error: the current kube context is ".*cluster\/envoy-poc" .* not environment staging's cluster, EKS cluster envoy-poc-staging in us-east-1/);
+  });
+
+  test('GIVEN diff finds a change THEN the exit code is 1; an error of kubectl diff is 2, on stderr', async () => {
+    const withDiff = (status: number): Run => (argv) =>
+      argv.includes('view') ? { status: 0, stdout: kubeconfig(PROD_ARN), stderr: '' }
+        : argv.includes('diff') ? { status, stdout: '', stderr: status > 1 ? 'boom' : '' } : { status: 0, stdout: '', stderr: '' };
+    expect(await execute(invocation(['diff', '--env', 'prod']), withDiff(0), io().handle)).toBe(EXIT.ok);
+    expect(await execute(invocation(['diff', '--env', 'prod']), withDiff(1), io().handle)).toBe(EXIT.changed);
+    const failing = io();
+    expect(await execute(invocation(['diff', '--env', 'prod']), withDiff(2), failing.handle)).toBe(EXIT.error);
+    expect(failing.err).toEqual(['error: kubectl diff failed: boom']);
   });
 });
 
@@ -97,15 +225,30 @@ describe('clear failures with the real kubectl', () => {
       cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, ...env },
     });
 
-  test('GIVEN no kubectl on PATH THEN status says so and exits 2', () => {
-    const result = day2(['status'], { PATH: '/nonexistent' });
-    expect(result.stdout).toContain('kubectl was not found on PATH');
+  test('GIVEN no kubectl on PATH THEN status says so on stderr and exits 2', () => {
+    const result = day2(['status', '--env', 'prod'], { PATH: '/nonexistent' });
+    expect(result.stderr).toContain('kubectl was not found on PATH');
+    expect(result.stdout).toBe('');
     expect(result.status).toBe(2);
   });
 
-  test('GIVEN a cluster that cannot be reached THEN diff says so and exits 2, not 1 ("change")', () => {
-    const result = day2(['diff'], { KUBECONFIG: path.join(PROJECT_ROOT, 'test', 'fixtures', 'unreachable.kubeconfig') });
-    expect(result.stdout).toContain('the cluster is not reachable');
+  test('GIVEN a kubeconfig whose current context is another cluster THEN diff refuses, exits 2, not 1 ("change")', () => {
+    const result = day2(['diff', '--env', 'prod'], { KUBECONFIG: path.join(PROJECT_ROOT, 'test', 'fixtures', 'unreachable.kubeconfig') });
+    expect(result.stderr).toContain("which is not environment prod's cluster, EKS cluster envoy-poc in us-east-1");
+    expect(result.status).toBe(2);
+  });
+
+  test('GIVEN prod\'s cluster that cannot be reached THEN diff says so and exits 2', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'day2-'));
+    const file = path.join(dir, 'kubeconfig');
+    writeFileSync(file, [
+      'apiVersion: v1', 'kind: Config', `current-context: ${PROD_ARN}`,
+      'clusters:', `- name: ${PROD_ARN}`, '  cluster: {server: "https://127.0.0.1:1"}',
+      'contexts:', `- name: ${PROD_ARN}`, `  context: {cluster: "${PROD_ARN}", user: u}`,
+      'users:', '- name: u', '  user: {token: x}', '',
+    ].join('\n'));
+    const result = day2(['diff', '--env', 'prod'], { KUBECONFIG: file });
+    expect(result.stderr).toContain(`the cluster of kube context "${PROD_ARN}" is not reachable`);
     expect(result.status).toBe(2);
   });
 });

@@ -4,19 +4,23 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { cachedEnvoyBinary, envoyVersionOfImage, validateWithEnvoy } from './live/harness/envoy-binary';
-import { committedEdge } from './live/harness/envoy-fleet';
+import { committedEdges } from './live/harness/envoy-fleet';
 
-const edge = committedEdge();
+const edges = committedEdges();
+const [edge] = edges.values();
 const version = envoyVersionOfImage(edge.image);
 const binary = version ? cachedEnvoyBinary(version) : undefined;
 
 if (binary) {
-  test(`GIVEN the cached Envoy ${version} WHEN it validates the committed bootstrap THEN it accepts it with no warning`, () => {
-    expect(validateWithEnvoy(binary, edge.bootstrap)).toEqual({ status: 0, warnings: [] });
+  test.each([...edges.keys()])(`GIVEN the cached Envoy ${version} WHEN it validates environment %s's committed bootstrap THEN it accepts it with no warning`, (environment) => {
+    const { bootstrap, image } = edges.get(environment)!;
+    expect(envoyVersionOfImage(image)).toBe(version);
+    expect(validateWithEnvoy(binary, bootstrap)).toEqual({ status: 0, warnings: [] });
   });
 } else {
   test(`GIVEN Envoy ${version} is not cached THEN the live suite, which installs it, makes this check`, () => {
     const liveCheck = readFileSync(path.join(__dirname, 'live', 'validate.live.test.ts'), 'utf8');
     expect(liveCheck).toContain('validateWithEnvoy(envoyBinaryFor(edge), edge.bootstrap)');
+    expect(liveCheck).toContain('committedEdges()');
   });
 }

@@ -1,100 +1,145 @@
-// GitOps delivery: the root Application and AppProjects, sync order, and safe (atomic) synthesis.
+// GitOps delivery: the ApplicationSet over environments, each environment's root and child
+// Applications and AppProjects, sync order, and safe (atomic) synthesis.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { AppProjectsChart, RootApplicationChart } from '../charts/argocd-root';
+import { EnvironmentsApplicationSetChart } from '../charts/argocd-applicationset';
+import { AppProjectsChart } from '../charts/argocd-projects';
+import { EdgeApplicationChart } from '../charts/edge-application';
 import { EnvoyEdgeChart } from '../charts/envoy-edge';
 import { LbControllerChart } from '../charts/lb-controller';
-import { synthesizeProject } from '../synth/pipeline';
+import { outputPaths, synthesizeProject } from '../synth/pipeline';
 import { EmptyOutputError, writeOutputsAtomically } from '../synth/write-outputs';
-import { configWith, findObject, snapshotTree, synthObjects, tempProject } from './helpers';
+import { environmentWith, findObject, K8sObject, snapshotTree, synthObjects, tempProject } from './helpers';
 
-const config = configWith({ gitops: { repoURL: 'https://git.example.com/team/edge.git', targetRevision: 'release' } });
-const root = findObject(synthObjects((app) => new RootApplicationChart(app, 'root', { config })), 'Application');
-const projects = synthObjects((app) => new AppProjectsChart(app, 'projects', { config }));
-const envoyProject = findObject(projects, 'AppProject', 'envoy-edge');
-const controllerProject = findObject(projects, 'AppProject', 'envoy-edge-lb-controller');
+const repo = { repoURL: 'https://git.example.com/team/edge.git' };
+const prod = environmentWith('prod', { gitops: { ...repo, targetRevision: 'release', destinationName: 'in-cluster' } });
+const staging = environmentWith('staging', {
+  cluster: { name: 'edge-staging' },
+  gitops: { ...repo, destinationName: 'edge-staging', automatedSync: true, selfHeal: false, prune: false, argocdEnvironment: 'prod' },
+});
+const environments = [prod, staging];
+const applicationSet = findObject(
+  synthObjects((app) => new EnvironmentsApplicationSetChart(app, 'set', { environments, rootPath: (n) => outputPaths(n).root })),
+  'ApplicationSet',
+);
+const projects = synthObjects((app) => new AppProjectsChart(app, 'projects', { environments }));
+const children = (env = staging) =>
+  synthObjects((app) => new LbControllerChart(app, 'lbc', { config: env.config }))
+    .concat(synthObjects((app) => new EdgeApplicationChart(app, 'edge', { config: env.config, sourcePath: outputPaths(env.name).edge })));
+const elements: Record<string, any>[] = applicationSet.spec.generators[0].list.elements;
 
-describe('root Application', () => {
-  test('GIVEN the gitops config THEN the root syncs dist/ from the team repository at its revision', () => {
-    expect(root.metadata.namespace).toBe('argocd');
-    expect(root.spec.source).toEqual({
-      repoURL: 'https://git.example.com/team/edge.git',
-      targetRevision: 'release',
-      path: 'dist',
-      directory: { recurse: false },
-    });
-    expect(root.spec.destination).toEqual({ server: 'https://kubernetes.default.svc' });
-    expect(root.spec.project).toBe('envoy-edge');
+describe('the ApplicationSet: one root Application per environment', () => {
+  test('GIVEN two environments THEN it lists each, with its own project, revision and derived folder', () => {
+    expect(elements.map((e) => [e.environment, e.application, e.project, e.targetRevision, e.path])).toEqual([
+      ['prod', 'envoy-edge-prod', 'envoy-edge-prod', 'release', 'dist/prod'],
+      ['staging', 'envoy-edge-staging', 'envoy-edge-staging', 'main', 'dist/staging'],
+    ]);
   });
 
-  test('GIVEN a push THEN the root syncs automatically with prune and self-heal, but never an empty dist/', () => {
-    expect(root.spec.syncPolicy.automated).toEqual({ prune: true, selfHeal: true, allowEmpty: false });
+  test('GIVEN a root THEN it syncs its environment\'s folder into Argo CD\'s own namespace, where its child Applications live', () => {
+    const { spec, metadata } = applicationSet.spec.template;
+    expect(metadata.name).toBe('{{.application}}');
+    expect(spec.source).toEqual({ repoURL: '{{.repoURL}}', targetRevision: '{{.targetRevision}}', path: '{{.path}}', directory: { recurse: false } });
+    expect(spec.destination).toEqual({ server: 'https://kubernetes.default.svc', namespace: 'argocd' });
+    expect(metadata.finalizers).toEqual(['resources-finalizer.argocd.argoproj.io']);
   });
 
-  test('GIVEN a failed sync THEN it is retried with backoff', () => {
-    expect(root.spec.syncPolicy.retry.limit).toBeGreaterThanOrEqual(3);
-    expect(root.spec.syncPolicy.retry.backoff).toEqual({ duration: '10s', factor: 2, maxDuration: '5m' });
+  test('GIVEN each environment\'s sync settings THEN they are its parameters, and the template patch (rendered by the real ApplicationSet controller in verify:gitops) applies them, never syncing an empty folder', () => {
+    expect(elements.map((e) => [e.automatedSync, e.prune, e.selfHeal])).toEqual([[true, true, true], [true, false, false]]);
+    const patch: string = applicationSet.spec.templatePatch;
+    expect(patch).toMatch(/\{\{- if \.automatedSync \}\}\n\s+automated:\n\s+prune: \{\{ \.prune \}\}\n\s+selfHeal: \{\{ \.selfHeal \}\}\n\s+allowEmpty: false\n\s+\{\{- end \}\}/);
+    expect(patch).toContain('retry:\n      limit: 10\n      backoff:\n        duration: 10s\n        factor: 2\n        maxDuration: 5m\n      refresh: true');
   });
 
-  test('GIVEN the root is deleted THEN the resources finalizer deletes what it synced', () => {
-    expect(root.metadata.finalizers).toEqual(['resources-finalizer.argocd.argoproj.io']);
+  test('GIVEN an environment taken out of the ApplicationSet THEN its root goes, but nothing it made (a safe destroy comes first)', () => {
+    expect(applicationSet.spec.syncPolicy).toEqual({ preserveResourcesOnDeletion: true });
+    expect(applicationSet.spec.goTemplateOptions).toEqual(['missingkey=error']);
   });
 });
 
-describe('AppProjects: least privilege', () => {
-  test('GIVEN the Envoy project THEN it may read only the team repository and deploy only to our namespaces in-cluster', () => {
-    expect(envoyProject.spec.sourceRepos).toEqual(['https://git.example.com/team/edge.git']);
-    expect(envoyProject.spec.destinations).toEqual(
-      ['envoy-proxy', 'default', 'argocd'].map((namespace) => ({ namespace, server: 'https://kubernetes.default.svc' })),
-    );
+describe('each environment\'s child Applications go to its own cluster', () => {
+  test('GIVEN staging THEN the edge Application syncs dist/staging/edge/ into staging\'s cluster with staging\'s sync settings', () => {
+    const edge = findObject(children(), 'Application', 'envoy-edge-staging-edge');
+    expect(edge.spec.source).toEqual({ repoURL: repo.repoURL, targetRevision: 'main', path: 'dist/staging/edge', directory: { recurse: false } });
+    expect(edge.spec.destination).toEqual({ name: 'edge-staging', namespace: 'envoy-proxy' });
+    expect(edge.spec.project).toBe('envoy-edge-staging');
+    expect(edge.spec.syncPolicy.automated).toEqual({ prune: false, selfHeal: false, allowEmpty: false });
+    expect(edge.metadata.finalizers).toEqual(['resources-finalizer.argocd.argoproj.io']);
   });
 
-  test('GIVEN the Envoy project THEN its only cluster-scoped kind is the Namespace, and it lists exactly the kinds in dist/', () => {
+  test('GIVEN staging THEN the controller Application installs the chart into staging\'s kube-system, in staging\'s controller project', () => {
+    const controller = findObject(children(), 'Application', 'envoy-edge-staging-lb-controller');
+    expect(controller.spec.destination).toEqual({ name: 'edge-staging', namespace: 'kube-system' });
+    expect(controller.spec.project).toBe('envoy-edge-staging-lb-controller');
+  });
+
+  test('GIVEN automated sync off THEN a person syncs: no automated policy at all', () => {
+    const manual = environmentWith('qa', { gitops: { automatedSync: false } });
+    for (const app of children(manual)) expect(app.spec.syncPolicy.automated).toBeUndefined();
+  });
+});
+
+describe('AppProjects: least privilege, per environment', () => {
+  const project = (name: string) => findObject(projects, 'AppProject', name);
+
+  test('GIVEN staging\'s project THEN it reads only the team repository, and deploys only its children into Argo CD and Envoy into staging\'s namespaces', () => {
+    expect(project('envoy-edge-staging').spec.sourceRepos).toEqual([repo.repoURL]);
+    expect(project('envoy-edge-staging').spec.destinations).toEqual([
+      { server: 'https://kubernetes.default.svc', namespace: 'argocd' },
+      { name: 'edge-staging', namespace: 'envoy-proxy' },
+      { name: 'edge-staging', namespace: 'default' },
+    ]);
+  });
+
+  test('GIVEN the Envoy project THEN its only cluster-scoped kind is the Namespace, and it lists exactly the kinds its Applications sync', () => {
+    const envoyProject = project('envoy-edge-prod');
     expect(envoyProject.spec.clusterResourceWhitelist).toEqual([{ group: '', kind: 'Namespace' }]);
-    const dist = synthObjects((app) => new EnvoyEdgeChart(app, 'edge', { config }))
-      .concat(synthObjects((app) => new LbControllerChart(app, 'lbc', { config })));
+    const synced = synthObjects((app) => new EnvoyEdgeChart(app, 'edge', { config: prod.config })).concat(children(prod));
     const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '');
-    const inDist = new Set(dist.filter((o) => o.kind !== 'Namespace').map((o) => `${groupOf(o.apiVersion)}/${o.kind}`));
+    const kinds = new Set(synced.filter((o) => o.kind !== 'Namespace').map((o) => `${groupOf(o.apiVersion)}/${o.kind}`));
     const allowed = new Set(envoyProject.spec.namespaceResourceWhitelist.map((k: any) => `${k.group}/${k.kind}`));
-    expect([...allowed].sort()).toEqual([...inDist].sort());
+    expect([...allowed].sort()).toEqual([...kinds].sort());
   });
 
-  test('GIVEN the controller chart needs cluster-wide RBAC, webhooks and CRDs THEN it gets its own project limited to kube-system and eks-charts', () => {
+  test('GIVEN the controller chart needs cluster-wide RBAC, webhooks and CRDs THEN it gets its own project, limited to its cluster\'s kube-system and eks-charts', () => {
+    const controllerProject = project('envoy-edge-staging-lb-controller');
     expect(controllerProject.spec.sourceRepos).toEqual(['https://aws.github.io/eks-charts']);
-    expect(controllerProject.spec.destinations).toEqual([{ namespace: 'kube-system', server: 'https://kubernetes.default.svc' }]);
+    expect(controllerProject.spec.destinations).toEqual([{ name: 'edge-staging', namespace: 'kube-system' }]);
     const clusterKinds = controllerProject.spec.clusterResourceWhitelist.map((k: any) => k.kind);
     expect(clusterKinds).toEqual(expect.arrayContaining(['ClusterRole', 'MutatingWebhookConfiguration', 'CustomResourceDefinition']));
-    expect(envoyProject.spec.clusterResourceWhitelist.map((k: any) => k.kind)).not.toContain('ClusterRole');
-    const controllerApp = findObject(synthObjects((app) => new LbControllerChart(app, 'lbc', { config, project: 'envoy-edge-lb-controller' })), 'Application');
-    expect(controllerApp.spec.project).toBe(controllerProject.metadata.name);
+    expect(project('envoy-edge-staging').spec.clusterResourceWhitelist.map((k: any) => k.kind)).not.toContain('ClusterRole');
   });
 });
 
 test('GIVEN the longest project name the config allows (63) THEN synthesis succeeds and the controller project is that name plus -lb-controller', () => {
   const longName = 'a'.repeat(63);
-  const { root: projectRoot, configFile } = tempProject({ gitops: { project: longName } });
-  synthesizeProject(projectRoot, configFile);
-  expect(snapshotTree(path.join(projectRoot, 'dist'))['lb-controller.k8s.yaml']).toContain(`project: ${longName}-lb-controller`);
+  const { root: projectRoot, configDir } = tempProject({ prod: { gitops: { project: longName } } });
+  synthesizeProject(projectRoot, configDir);
+  expect(snapshotTree(path.join(projectRoot, 'dist', 'prod'))['lb-controller.k8s.yaml']).toContain(`project: ${longName}-lb-controller`);
 });
 
-describe('sync order inside dist/', () => {
-  const wave = (o: any) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0);
-  const dist = synthObjects((app) => new LbControllerChart(app, 'lbc', { config }))
-    .concat(synthObjects((app) => new EnvoyEdgeChart(app, 'edge', { config })));
+describe('sync order', () => {
+  const wave = (o: K8sObject) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0);
 
-  test('GIVEN dist/ THEN the controller Application syncs first, then Envoy objects, then the Ingress', () => {
-    const controller = wave(findObject(dist, 'Application'));
-    const ingress = wave(findObject(dist, 'Ingress'));
-    const envoyWaves = dist.filter((o) => !['Application', 'Ingress'].includes(o.kind)).map(wave);
-    expect(Math.max(...envoyWaves.map((w) => Math.abs(w - envoyWaves[0])))).toBe(0);
-    expect(controller).toBeLessThan(envoyWaves[0]);
+  test('GIVEN an environment\'s root THEN the controller Application syncs before the edge Application', () => {
+    const apps = children();
+    expect(wave(findObject(apps, 'Application', 'envoy-edge-staging-lb-controller'))).toBeLessThan(
+      wave(findObject(apps, 'Application', 'envoy-edge-staging-edge')),
+    );
+  });
+
+  test('GIVEN the edge Application THEN Envoy\'s objects sync first, then the Ingress', () => {
+    const edge = synthObjects((app) => new EnvoyEdgeChart(app, 'edge', { config: prod.config }));
+    const ingress = wave(findObject(edge, 'Ingress'));
+    const envoyWaves = edge.filter((o) => o.kind !== 'Ingress').map(wave);
+    expect(new Set(envoyWaves).size).toBe(1);
     expect(envoyWaves[0]).toBeLessThan(ingress);
   });
 });
 
 describe('safe synthesis', () => {
-  test('GIVEN a build that writes an empty dist/ THEN it is refused and the previous outputs stay byte-identical', () => {
-    const { root: projectRoot } = tempProject({});
+  test('GIVEN a build that writes an empty folder THEN it is refused and the previous outputs stay byte-identical', () => {
+    const { root: projectRoot } = tempProject();
     for (const dir of ['dist', 'argocd', 'eksctl']) {
       mkdirSync(path.join(projectRoot, dir));
       writeFileSync(path.join(projectRoot, dir, 'previous.yaml'), `kind: ${dir}\n`);
@@ -102,18 +147,19 @@ describe('safe synthesis', () => {
     const before = ['dist', 'argocd', 'eksctl'].map((d) => snapshotTree(path.join(projectRoot, d)));
     expect(() =>
       writeOutputsAtomically(projectRoot, ['dist', 'argocd', 'eksctl'], (staging) => {
-        mkdirSync(path.join(staging, 'dist'));
+        mkdirSync(path.join(staging, 'dist', 'prod', 'edge'), { recursive: true });
+        writeFileSync(path.join(staging, 'dist', 'prod', 'children.yaml'), 'kind: children\n');
         for (const dir of ['argocd', 'eksctl']) {
           mkdirSync(path.join(staging, dir));
           writeFileSync(path.join(staging, dir, 'new.yaml'), 'kind: new\n');
         }
-      }),
-    ).toThrow(new EmptyOutputError('refusing to write an empty dist/: synthesis produced no files for it'));
+      }, ['dist', 'argocd', 'eksctl', 'dist/prod', 'dist/prod/edge']),
+    ).toThrow(new EmptyOutputError('refusing to write an empty dist/prod/edge/: synthesis produced no files for it'));
     expect(['dist', 'argocd', 'eksctl'].map((d) => snapshotTree(path.join(projectRoot, d)))).toEqual(before);
   });
 
   test('GIVEN a build that throws half-way THEN no output folder changes', () => {
-    const { root: projectRoot } = tempProject({});
+    const { root: projectRoot } = tempProject();
     mkdirSync(path.join(projectRoot, 'dist'));
     writeFileSync(path.join(projectRoot, 'dist', 'previous.yaml'), 'kind: previous\n');
     expect(() =>
@@ -125,6 +171,16 @@ describe('safe synthesis', () => {
     ).toThrow('validation failed');
     expect(snapshotTree(path.join(projectRoot, 'dist'))).toEqual({ 'previous.yaml': 'kind: previous\n' });
   });
+
+  test('GIVEN a second synth THEN it reports every file unchanged, and a changed value changes exactly that environment\'s files', () => {
+    const { root: projectRoot, configDir } = tempProject();
+    synthesizeProject(projectRoot, configDir);
+    const again = synthesizeProject(projectRoot, configDir).report;
+    expect([...again.written.values()].every((state) => state === 'unchanged')).toBe(true);
+    const changed = tempProject({ prod: { alb: { idleTimeoutSeconds: 1800 } } });
+    const report = synthesizeProject(projectRoot, changed.configDir).report;
+    expect([...report.written].filter(([, state]) => state !== 'unchanged').map(([file]) => file)).toEqual(['dist/prod/edge/envoy-edge.k8s.yaml']);
+  });
 });
 
 describe('snapshots', () => {
@@ -132,7 +188,7 @@ describe('snapshots', () => {
     expect(projects).toMatchSnapshot();
   });
 
-  test('snapshot: the root Application chart', () => {
-    expect(root).toMatchSnapshot();
+  test('snapshot: the ApplicationSet', () => {
+    expect(applicationSet).toMatchSnapshot();
   });
 });

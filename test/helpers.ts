@@ -1,10 +1,10 @@
 // Shared test helpers: configs, synthesized objects, and throwaway project folders.
-import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Testing } from 'cdk8s';
-import { stringify as toYaml } from 'yaml';
-import { parseConfig } from '../config/load';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { Environment, parseConfig } from '../config/load';
 import type { EdgeConfig, EdgeConfigInput } from '../config/schema';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
@@ -12,6 +12,12 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..');
 /** The shipped defaults, optionally with a few fields changed. */
 export function configWith(overrides: EdgeConfigInput = {}): EdgeConfig {
   return parseConfig(overrides);
+}
+
+/** An environment as the loader makes it: its derived project name, and the fields changed. */
+export function environmentWith(name: string, overrides: EdgeConfigInput = {}): Environment {
+  const config = parseConfig(deepMerge({ gitops: { project: `envoy-edge-${name}` } }, overrides));
+  return { name, config, files: ['config/base.yaml', `config/environments/${name}.yaml`] };
 }
 
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; [k: string]: any }; [k: string]: any };
@@ -27,13 +33,46 @@ export function findObject(objects: K8sObject[], kind: string, name?: string): K
   return found;
 }
 
-/** A throwaway project root holding a config file and (optionally) a copy of some output folders. */
-export function tempProject(config: unknown, copyDirs: string[] = []): { root: string; configFile: string } {
+/** The shipped config folder. */
+export const SHIPPED_CONFIG = path.join(PROJECT_ROOT, 'config');
+
+export interface ConfigFiles {
+  /** base.yaml: an object, raw text, or undefined for the shipped one. */
+  readonly base?: unknown;
+  /** environments/<name>.yaml, each an object or raw text; undefined for the shipped ones. */
+  readonly environments?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * A throwaway project root with a config folder: the shipped files unless replaced. With `prod`,
+ * the shipped prod file gets those overrides merged in (the common case in tests).
+ */
+export function tempProject(files: ConfigFiles & { readonly prod?: Record<string, unknown> } = {}): { root: string; configDir: string } {
   const root = mkdtempSync(path.join(tmpdir(), 'edge-test-'));
-  const configFile = path.join(root, 'edge.yaml');
-  writeFileSync(configFile, typeof config === 'string' ? config : toYaml(config));
-  for (const dir of copyDirs) cpSync(path.join(PROJECT_ROOT, dir), path.join(root, dir), { recursive: true });
-  return { root, configFile };
+  const configDir = path.join(root, 'config');
+  mkdirSync(path.join(configDir, 'environments'), { recursive: true });
+  const write = (file: string, content: unknown) =>
+    writeFileSync(path.join(configDir, file), typeof content === 'string' ? content : toYaml(content));
+  write('base.yaml', files.base ?? readFileSync(path.join(SHIPPED_CONFIG, 'base.yaml'), 'utf8'));
+  const shippedEnvs = Object.fromEntries(
+    readdirSync(path.join(SHIPPED_CONFIG, 'environments')).map((f) => [
+      f.replace(/\.yaml$/, ''),
+      parseYaml(readFileSync(path.join(SHIPPED_CONFIG, 'environments', f), 'utf8')) as Record<string, unknown>,
+    ]),
+  );
+  const environments: Record<string, unknown> = files.environments ?? shippedEnvs;
+  for (const [name, content] of Object.entries(environments)) {
+    const merged = name === 'prod' && files.prod && typeof content === 'object' ? deepMerge(content, files.prod) : content;
+    write(path.join('environments', `${name}.yaml`), merged);
+  }
+  return { root, configDir };
+}
+
+export function deepMerge(base: any, overrides: any): any {
+  if (typeof base !== 'object' || base === null || Array.isArray(base) || typeof overrides !== 'object' || overrides === null) return overrides;
+  const merged = { ...base };
+  for (const [k, v] of Object.entries(overrides)) merged[k] = deepMerge(base[k], v);
+  return merged;
 }
 
 /** Every file under a folder with its bytes, keyed by relative path: for byte-identical comparisons. */

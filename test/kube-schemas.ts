@@ -44,7 +44,7 @@ export class KubeSchemas {
         this.byGvk.set(this.key(gvk.group, gvk.version, gvk.kind), this.lazy(refFor(name)));
       }
     }
-    for (const file of ['application-crd.yaml', 'appproject-crd.yaml']) {
+    for (const file of ['application-crd.yaml', 'applicationset-crd.yaml', 'appproject-crd.yaml']) {
       const crd = parseAllDocuments(readFileSync(path.join(FIXTURES, 'argo-cd-v3.5.1', file), 'utf8'))[0].toJS();
       for (const version of crd.spec.versions) {
         const schema = strictify(version.schema.openAPIV3Schema) as Schema;

@@ -8,9 +8,9 @@ import { configWith, findObject, snapshotTree, tempProject } from './helpers';
 
 const schemas = new KubeSchemas();
 
-function synthesizedObjects(config: unknown = {}): any[] {
-  const { root, configFile } = tempProject(config);
-  synthesizeProject(root, configFile);
+function synthesizedObjects(prod: Record<string, unknown> = {}): any[] {
+  const { root, configDir } = tempProject({ prod });
+  synthesizeProject(root, configDir);
   return (['dist', 'argocd'] as const).flatMap((dir) =>
     Object.entries(snapshotTree(path.join(root, dir))).flatMap(([, text]) => parseAllDocuments(text).map((d) => d.toJS())),
   );

@@ -5,8 +5,8 @@ import { PROJECT_ROOT, snapshotTree, tempProject } from './helpers';
 
 const synthTwice = () =>
   [0, 1].map(() => {
-    const { root } = tempProject({});
-    synthesizeProject(root, path.join(PROJECT_ROOT, 'config', 'default.yaml'));
+    const { root } = tempProject();
+    synthesizeProject(root, path.join(PROJECT_ROOT, 'config'));
     return OUTPUT_DIRS.map((dir) => snapshotTree(path.join(root, dir)));
   });
 

@@ -2,7 +2,7 @@
 // `envoy --mode validate` accepts every synthesized bootstrap with no warning (deprecations included).
 import { envoyBinaryFor } from './harness/edge';
 import { envoyVersionLine, envoyVersionOfImage, validateWithEnvoy } from './harness/envoy-binary';
-import { committedEdge } from './harness/envoy-fleet';
+import { committedEdge, committedEdges } from './harness/envoy-fleet';
 import { inspectEnvoyBootstrap } from '../../envoy/validate';
 import { report } from './harness/report';
 
@@ -13,12 +13,14 @@ test('GIVEN the committed Deployment THEN the binary under test is exactly the r
   expect(line).toContain(`/${envoyVersionOfImage(edge.image)}/Clean/RELEASE/`);
 });
 
-test('GIVEN every committed bootstrap THEN envoy --mode validate accepts it and prints no warning', () => {
-  const edge = committedEdge();
-  const { status, warnings } = validateWithEnvoy(envoyBinaryFor(edge), edge.bootstrap);
-  report(`envoy --mode validate: exit ${status}, ${warnings.length} warnings${warnings.length ? `: ${warnings.join(' | ')}` : ''}`);
-  expect(status).toBe(0);
-  expect(warnings).toEqual([]);
+test('GIVEN every environment\'s committed bootstrap THEN envoy --mode validate accepts it and prints no warning', () => {
+  const edges = committedEdges();
+  expect(edges.size).toBeGreaterThanOrEqual(2);
+  for (const [environment, edge] of edges) {
+    const { status, warnings } = validateWithEnvoy(envoyBinaryFor(edge), edge.bootstrap);
+    report(`${environment}: envoy --mode validate: exit ${status}, ${warnings.length} warnings${warnings.length ? `: ${warnings.join(' | ')}` : ''}`);
+    expect({ environment, status, warnings }).toEqual({ environment, status: 0, warnings: [] });
+  }
 });
 
 test('GIVEN a bootstrap that uses a field the release deprecated THEN the binary and our validator flag exactly the same field', () => {

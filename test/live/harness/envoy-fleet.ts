@@ -1,13 +1,13 @@
 // Envoy replicas run by the live suite: the real binary on the synthesized bootstrap (with the
 // listed local rewrites), started with the Deployment's own arguments.
 import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parse as parseYaml, parseAllDocuments, stringify as toYaml } from 'yaml';
-import { loadConfig } from '../../../config/load';
+import { loadEnvironment, loadEnvironments } from '../../../config/load';
 import type { EdgeConfig } from '../../../config/schema';
-import { synthesizeProject } from '../../../synth/pipeline';
+import { outputPaths, synthesizeProject } from '../../../synth/pipeline';
 import { DnsStandin } from './dns-standin';
 import { applyLocalRewrites, formatRewrite, LocalRewrite } from './local-rewrites';
 
@@ -44,23 +44,36 @@ function edgeFrom(objects: Record<string, any>[], config: EdgeConfig): Synthesiz
   };
 }
 
-/** The committed dist/ of the shipped config: exactly what Argo CD syncs. */
-export function committedEdge(): SynthesizedEdge {
-  return edgeFrom(readManifests(path.join(PROJECT_ROOT, 'dist')), loadConfig(path.join(PROJECT_ROOT, 'config', 'default.yaml')));
+/** The environment whose committed output the live suite runs by default: the seed's. */
+export const LIVE_ENVIRONMENT = 'prod';
+
+/** Every environment's committed Envoy objects, by environment name. */
+export function committedEdges(): Map<string, SynthesizedEdge> {
+  const { environments } = loadEnvironments(path.join(PROJECT_ROOT, 'config'));
+  return new Map(environments.map((e) => [e.name, committedEdge(e.name)]));
+}
+
+/** An environment's committed Envoy objects (dist/<environment>/edge/): exactly what Argo CD syncs. */
+export function committedEdge(environment = LIVE_ENVIRONMENT): SynthesizedEdge {
+  const { config } = loadEnvironment(environment, path.join(PROJECT_ROOT, 'config'));
+  return edgeFrom(readManifests(path.join(PROJECT_ROOT, outputPaths(environment).edge)), config);
 }
 
 /**
- * The shipped config with `overrides` merged in, synthesized through the real pipeline (validation
- * included) and read back: for behaviours that need a value the shipped config does not have.
+ * The shipped config with `overrides` merged into the live environment's file, synthesized through
+ * the real pipeline (validation included) and read back: for behaviours that need a value the
+ * shipped config does not have.
  */
-export function synthesizedEdge(overrides: Record<string, unknown>): SynthesizedEdge {
+export function synthesizedEdge(overrides: Record<string, unknown>, environment = LIVE_ENVIRONMENT): SynthesizedEdge {
   const root = mkdtempSync(path.join(tmpdir(), 'live-edge-'));
   try {
-    const configFile = path.join(root, 'edge.yaml');
-    const shipped = parseYaml(readFileSync(path.join(PROJECT_ROOT, 'config', 'default.yaml'), 'utf8'));
-    writeFileSync(configFile, toYaml(deepMerge(shipped, overrides)));
-    synthesizeProject(root, configFile);
-    return edgeFrom(readManifests(path.join(root, 'dist')), loadConfig(configFile));
+    const configDir = path.join(root, 'config');
+    cpSync(path.join(PROJECT_ROOT, 'config'), configDir, { recursive: true, filter: (src) => !src.endsWith('.ts') });
+    const envFile = path.join(configDir, 'environments', `${environment}.yaml`);
+    writeFileSync(envFile, toYaml(deepMerge(parseYaml(readFileSync(envFile, 'utf8')), overrides)));
+    synthesizeProject(root, configDir);
+    const { config } = loadEnvironment(environment, configDir);
+    return edgeFrom(readManifests(path.join(root, outputPaths(environment).edge)), config);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

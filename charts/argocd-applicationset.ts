@@ -1,0 +1,89 @@
+// argocd/applicationset: one ApplicationSet that makes each environment's root Application. The root
+// syncs dist/<environment>/ (the environment's two child Applications) into Argo CD's own namespace;
+// each child then syncs into the environment's cluster. Destination, project and sync settings
+// come from each environment's config.
+import { Chart, ChartProps } from 'cdk8s';
+import { Construct } from 'constructs';
+import type { Environment } from '../config/load';
+import { ApplicationSet } from '../imports/argoproj.io';
+import { automatedSync, SYNC_RETRY } from '../k8s/argocd-sync';
+import { APPLICATIONSET_NAME, ARGOCD_RESOURCES_FINALIZER, ENVIRONMENT_LABEL, IN_CLUSTER_SERVER, rootApplicationName } from '../k8s/names';
+
+export interface ApplicationSetChartProps extends ChartProps {
+  readonly environments: readonly Environment[];
+  /** The folder each environment's root syncs, such as dist/prod: derived by the synth, never typed. */
+  readonly rootPath: (environment: string) => string;
+}
+
+export class EnvironmentsApplicationSetChart extends Chart {
+  constructor(scope: Construct, id: string, props: ApplicationSetChartProps) {
+    super(scope, id, props);
+    const [first] = props.environments;
+    const namespace = first.config.gitops.argocdNamespace;
+    new ApplicationSet(this, 'applicationset', {
+      metadata: { name: APPLICATIONSET_NAME, namespace },
+      spec: {
+        goTemplate: true,
+        // A misspelt parameter fails the generation instead of rendering "<no value>".
+        goTemplateOptions: ['missingkey=error'],
+        generators: [{ list: { elements: props.environments.map((e) => element(e, props.rootPath(e.name))) } }],
+        template: {
+          metadata: {
+            name: '{{.application}}',
+            namespace,
+            labels: { 'app.kubernetes.io/part-of': 'envoy-edge', [ENVIRONMENT_LABEL]: '{{.environment}}' },
+            // Deleting a root by hand deletes its children and what they synced (npm run destroy goes first).
+            finalizers: [ARGOCD_RESOURCES_FINALIZER],
+          },
+          spec: {
+            project: '{{.project}}',
+            source: { repoUrl: '{{.repoURL}}', targetRevision: '{{.targetRevision}}', path: '{{.path}}', directory: { recurse: false } },
+            // The root holds only Applications, which live in Argo CD's own namespace.
+            destination: { server: IN_CLUSTER_SERVER, namespace },
+          },
+        },
+        // Sync settings are per environment and not all strings, so they are patched in (ApplicationSet templatePatch).
+        templatePatch: SYNC_POLICY_PATCH,
+        // Taking an environment out of the ApplicationSet deletes its root but never what the root made:
+        // npm run destroy removes an environment in a safe order.
+        syncPolicy: { preserveResourcesOnDeletion: true },
+      },
+    });
+  }
+}
+
+/** One environment's parameters for the template. */
+function element(environment: Environment, path: string): Record<string, unknown> {
+  const { gitops } = environment.config;
+  const automated = automatedSync(environment.config);
+  return {
+    environment: environment.name,
+    application: rootApplicationName(environment.config),
+    project: gitops.project,
+    repoURL: gitops.repoURL,
+    targetRevision: gitops.targetRevision,
+    path,
+    automatedSync: automated !== undefined,
+    prune: gitops.prune,
+    selfHeal: gitops.selfHeal,
+  };
+}
+
+const SYNC_POLICY_PATCH = `spec:
+  syncPolicy:
+    {{- if .automatedSync }}
+    automated:
+      prune: {{ .prune }}
+      selfHeal: {{ .selfHeal }}
+      allowEmpty: false
+    {{- end }}
+    retry:
+      limit: ${SYNC_RETRY.limit}
+      backoff:
+        duration: ${SYNC_RETRY.backoff.duration}
+        factor: ${SYNC_RETRY.backoff.factor}
+        maxDuration: ${SYNC_RETRY.backoff.maxDuration}
+      refresh: ${SYNC_RETRY.refresh}
+    syncOptions:
+      - PruneLast=true
+`;

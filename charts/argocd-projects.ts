@@ -1,0 +1,82 @@
+// argocd/app-projects: two AppProjects per environment keep Envoy's and the controller's
+// permissions apart. A team applies argocd/ once by hand (npm run bootstrap).
+import { Chart, ChartProps } from 'cdk8s';
+import { Construct } from 'constructs';
+import type { Environment } from '../config/load';
+import { AppProject } from '../imports/argoproj.io';
+import { EKS_CHARTS_REPO_URL, ENVIRONMENT_LABEL, IN_CLUSTER_SERVER, LB_CONTROLLER_NAMESPACE, lbControllerProjectName } from '../k8s/names';
+
+type GroupKind = { group: string; kind: string };
+const kinds = (group: string, ...names: string[]): GroupKind[] => names.map((kind) => ({ group, kind }));
+
+/** Cluster-scoped kinds in an environment's Applications: only Envoy's Namespace. */
+export const ENVOY_CLUSTER_KINDS: readonly GroupKind[] = kinds('', 'Namespace');
+
+/** Namespaced kinds in an environment's Applications, including its two child Applications (the app-of-apps step). */
+export const ENVOY_NAMESPACED_KINDS: readonly GroupKind[] = [
+  ...kinds('', 'ConfigMap', 'Service', 'ServiceAccount'),
+  ...kinds('apps', 'Deployment'),
+  ...kinds('networking.k8s.io', 'Ingress', 'NetworkPolicy'),
+  ...kinds('policy', 'PodDisruptionBudget'),
+  ...kinds('argoproj.io', 'Application'),
+];
+
+/** What the aws-load-balancer-controller chart renders cluster-wide: far more than Envoy needs. */
+export const LB_CONTROLLER_CLUSTER_KINDS: readonly GroupKind[] = [
+  ...kinds('apiextensions.k8s.io', 'CustomResourceDefinition'),
+  ...kinds('rbac.authorization.k8s.io', 'ClusterRole', 'ClusterRoleBinding'),
+  ...kinds('admissionregistration.k8s.io', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'),
+  ...kinds('networking.k8s.io', 'IngressClass'),
+  ...kinds('elbv2.k8s.aws', 'IngressClassParams'),
+];
+
+/** What the chart renders in kube-system (cert-manager kinds only in certManager mode). */
+export const LB_CONTROLLER_NAMESPACED_KINDS: readonly GroupKind[] = [
+  ...kinds('', 'Secret', 'Service', 'ServiceAccount'),
+  ...kinds('apps', 'Deployment'),
+  ...kinds('rbac.authorization.k8s.io', 'Role', 'RoleBinding'),
+  ...kinds('policy', 'PodDisruptionBudget'),
+  ...kinds('cert-manager.io', 'Certificate', 'Issuer'),
+];
+
+export interface AppProjectsChartProps extends ChartProps {
+  readonly environments: readonly Environment[];
+}
+
+/** Per environment: its project (root and Envoy's objects) and its controller's project. */
+export class AppProjectsChart extends Chart {
+  constructor(scope: Construct, id: string, props: AppProjectsChartProps) {
+    super(scope, id, props);
+    for (const { name: environment, config } of props.environments) {
+      const { gitops } = config;
+      const labels = { [ENVIRONMENT_LABEL]: environment };
+      const inEnvironment = (namespace: string) => ({ name: gitops.destinationName, namespace });
+
+      new AppProject(this, `${environment}-envoy-project`, {
+        metadata: { name: gitops.project, namespace: gitops.argocdNamespace, labels },
+        spec: {
+          description: `Envoy WebSocket edge, ${environment}: the root Application, its child Applications and Envoy's objects`,
+          sourceRepos: [gitops.repoURL],
+          destinations: [
+            // The root creates the child Applications in Argo CD's own namespace.
+            { server: IN_CLUSTER_SERVER, namespace: gitops.argocdNamespace },
+            ...[...new Set([config.envoy.namespace, config.backend.namespace])].map(inEnvironment),
+          ],
+          clusterResourceWhitelist: [...ENVOY_CLUSTER_KINDS],
+          namespaceResourceWhitelist: [...ENVOY_NAMESPACED_KINDS],
+        },
+      });
+
+      new AppProject(this, `${environment}-lb-controller-project`, {
+        metadata: { name: lbControllerProjectName(config), namespace: gitops.argocdNamespace, labels },
+        spec: {
+          description: `AWS Load Balancer Controller, ${environment}, from the eks-charts Helm repository`,
+          sourceRepos: [EKS_CHARTS_REPO_URL],
+          destinations: [inEnvironment(LB_CONTROLLER_NAMESPACE)],
+          clusterResourceWhitelist: [...LB_CONTROLLER_CLUSTER_KINDS],
+          namespaceResourceWhitelist: [...LB_CONTROLLER_NAMESPACED_KINDS],
+        },
+      });
+    }
+  }
+}

@@ -1,0 +1,48 @@
+// The child Application that syncs Envoy's objects (dist/<environment>/edge/) into the environment's
+// cluster. It sits in the environment's root beside the controller's Application, one wave after it.
+import { Chart, ChartProps } from 'cdk8s';
+import { Construct } from 'constructs';
+import type { EdgeConfig } from '../config/schema';
+import { Application } from '../imports/argoproj.io';
+import { automatedSync, SYNC_RETRY } from '../k8s/argocd-sync';
+import { ARGOCD_RESOURCES_FINALIZER, edgeApplicationName } from '../k8s/names';
+import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from '../k8s/sync-waves';
+
+export interface EdgeApplicationChartProps extends ChartProps {
+  readonly config: EdgeConfig;
+  /** Where Envoy's objects are in the repository, such as dist/prod/edge: derived by the synth, never typed. */
+  readonly sourcePath: string;
+}
+
+export class EdgeApplicationChart extends Chart {
+  constructor(scope: Construct, id: string, props: EdgeApplicationChartProps) {
+    super(scope, id, props);
+    const { config } = props;
+    new Application(this, 'application', {
+      metadata: {
+        name: edgeApplicationName(config),
+        namespace: config.gitops.argocdNamespace,
+        annotations: { [SYNC_WAVE_ANNOTATION]: SYNC_WAVE.edge },
+        // Deleting it deletes Envoy's objects (destroy removes the Ingress first, so the ALB goes cleanly).
+        finalizers: [ARGOCD_RESOURCES_FINALIZER],
+      },
+      spec: {
+        project: config.gitops.project,
+        source: {
+          repoUrl: config.gitops.repoURL,
+          targetRevision: config.gitops.targetRevision,
+          path: props.sourcePath,
+          directory: { recurse: false },
+        },
+        // Every object names its own namespace; Argo CD still checks the destination's against the
+        // project, which lists only our namespaces, so it must not be empty.
+        destination: { name: config.gitops.destinationName, namespace: config.envoy.namespace },
+        syncPolicy: {
+          automated: automatedSync(config),
+          retry: SYNC_RETRY,
+          syncOptions: ['PruneLast=true'],
+        },
+      },
+    });
+  }
+}
