@@ -21,6 +21,9 @@ export const ENVOY_NAMESPACED_KINDS: readonly GroupKind[] = [
   ...kinds('argoproj.io', 'Application'),
 ];
 
+/** With monitoring.enabled: the Prometheus Operator's kinds (the dashboard is a ConfigMap). */
+export const MONITORING_KINDS: readonly GroupKind[] = kinds('monitoring.coreos.com', 'PodMonitor', 'PrometheusRule');
+
 /** What the aws-load-balancer-controller chart renders cluster-wide: far more than Envoy needs. */
 export const LB_CONTROLLER_CLUSTER_KINDS: readonly GroupKind[] = [
   ...kinds('apiextensions.k8s.io', 'CustomResourceDefinition'),
@@ -38,6 +41,11 @@ export const LB_CONTROLLER_NAMESPACED_KINDS: readonly GroupKind[] = [
   ...kinds('policy', 'PodDisruptionBudget'),
   ...kinds('cert-manager.io', 'Certificate', 'Issuer'),
 ];
+
+/** The dashboard may live outside Envoy's namespace, where Grafana's sidecar looks. */
+function monitoringNamespaces(config: Environment['config']): string[] {
+  return config.monitoring.enabled && config.monitoring.dashboardNamespace ? [config.monitoring.dashboardNamespace] : [];
+}
 
 export interface AppProjectsChartProps extends ChartProps {
   readonly environments: readonly Environment[];
@@ -60,10 +68,11 @@ export class AppProjectsChart extends Chart {
           destinations: [
             // The root creates the child Applications in Argo CD's own namespace.
             { server: IN_CLUSTER_SERVER, namespace: gitops.argocdNamespace },
-            ...[...new Set([config.envoy.namespace, config.backend.namespace])].map(inEnvironment),
+            ...[...new Set([config.envoy.namespace, config.backend.namespace, ...monitoringNamespaces(config)])].map(inEnvironment),
           ],
           clusterResourceWhitelist: [...ENVOY_CLUSTER_KINDS],
-          namespaceResourceWhitelist: [...ENVOY_NAMESPACED_KINDS],
+          // The monitoring kinds only where monitoring is on.
+          namespaceResourceWhitelist: [...ENVOY_NAMESPACED_KINDS, ...(config.monitoring.enabled ? MONITORING_KINDS : [])],
         },
       });
 

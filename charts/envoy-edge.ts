@@ -341,9 +341,23 @@ export class EnvoyEdgeChart extends Chart {
   }
 
   private addNetworkPolicy(config: EdgeConfig, podLabels: Record<string, string>, wave: Record<string, string>): void {
-    const { envoy, backend } = config;
+    const { envoy, backend, monitoring } = config;
     const clientCidrs = config.alb.allowedCidrs ?? [config.cluster.vpcCidr];
     const tcp = (port: number): k8s.NetworkPolicyPort => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) });
+    // With monitoring on, the scraper (its namespace, and its pods' labels when given) reaches /stats/prometheus.
+    const scraper: k8s.NetworkPolicyIngressRule[] = monitoring.enabled
+      ? [
+          {
+            from: [
+              {
+                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': monitoring.scraperNamespace } },
+                ...(Object.keys(monitoring.scraperPodLabels).length ? { podSelector: { matchLabels: monitoring.scraperPodLabels } } : {}),
+              },
+            ],
+            ports: [tcp(envoy.readyPort)],
+          },
+        ]
+      : [];
     new k8s.KubeNetworkPolicy(this, 'network-policy', {
       metadata: { name: EDGE_NAMES.networkPolicy, namespace: envoy.namespace, annotations: wave },
       spec: {
@@ -354,6 +368,7 @@ export class EnvoyEdgeChart extends Chart {
             from: clientCidrs.map((cidr) => ({ ipBlock: { cidr } })),
             ports: [tcp(envoy.listenerPort), tcp(envoy.readyPort)],
           },
+          ...scraper,
         ],
         egress: [
           {

@@ -138,6 +138,19 @@ export function destroyPlan(environment: Environment, contexts: Contexts): Step[
     { description: 'delete the NetworkPolicy', argv: deleteIn(contexts.environment, ns, 'networkpolicy', EDGE_NAMES.networkPolicy) },
     { description: 'delete the bootstrap ConfigMap', argv: deleteIn(contexts.environment, ns, 'configmap', EDGE_NAMES.bootstrapConfigMap) },
     { description: 'delete the Envoy ServiceAccount', argv: deleteIn(contexts.environment, ns, 'serviceaccount', EDGE_NAMES.serviceAccount) },
+    ...(config.monitoring.enabled
+      ? [
+          {
+            description: 'delete the PodMonitor and the PrometheusRule',
+            argv: kubectl(contexts.environment, '-n', ns, 'delete', `podmonitors.monitoring.coreos.com/${EDGE_NAMES.podMonitor}`,
+              `prometheusrules.monitoring.coreos.com/${EDGE_NAMES.prometheusRule}`, '--ignore-not-found', '--wait=true', '--timeout=5m'),
+          },
+          {
+            description: 'delete the dashboard ConfigMap',
+            argv: deleteIn(contexts.environment, config.monitoring.dashboardNamespace ?? ns, 'configmap', EDGE_NAMES.dashboardConfigMap),
+          },
+        ]
+      : []),
     {
       description: 'delete the headless backend Service we created (not the backend itself)',
       argv: deleteIn(contexts.environment, config.backend.namespace, 'service', config.backend.serviceName),

@@ -37,6 +37,12 @@ export function formatConfigIssues(issues: readonly z.core.$ZodIssue[], schema: 
         .map((key) => `${where}${key}: unknown key "${key}"; allowed keys here: ${allowed.join(', ')}`)
         .join('\n  - ');
     }
+    if (issue.code === 'invalid_key') {
+      // A map key Kubernetes would refuse: name the map, show the key, and say what a key may be.
+      const map = issue.path.length > 1 ? formatPath(issue.path.slice(0, -1)) : '(top level)';
+      const key = String(issue.path[issue.path.length - 1]);
+      return `${map}: got the key ${JSON.stringify(key)}; allowed: ${issue.issues[0]?.message ?? issue.message}`;
+    }
     return 'input' in issue ? problem(field, issue.input, issue.message) : `${field}: got nothing; allowed: ${issue.message}`;
   });
 }

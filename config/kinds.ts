@@ -47,14 +47,18 @@ export const duration = (minMs: number, maxMs: number) => {
     z
       .string({ error: allowed })
       .regex(/^\d+(ms|s|m|h)$/, { error: allowed })
-      .transform((text) => {
-        const [, amount, unit] = /^(\d+)(ms|s|m|h)$/.exec(text)!;
-        return Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
-      })
-      .refine((ms) => ms >= minMs && ms <= maxMs, { error: allowed }),
+      // The range is checked on the text, so an error shows the value as typed ("0s", not 0).
+      .refine((text) => parseDuration(text) >= minMs && parseDuration(text) <= maxMs, { error: allowed, when: (payload) => payload.issues.length === 0 })
+      .transform(parseDuration),
     allowed,
   );
 };
+
+function parseDuration(text: string): number {
+  const match = /^(\d+)(ms|s|m|h)$/.exec(text);
+  if (!match) return NaN;
+  return Number(match[1]) * DURATION_UNITS_MS[match[2] as keyof typeof DURATION_UNITS_MS];
+}
 
 /** Milliseconds as the config writes them: "1h", "10m", "5s" or "500ms". */
 export function formatMs(ms: number): string {

@@ -205,6 +205,50 @@ const gitops = section('Argo CD, which syncs the outputs to the cluster.', {
   ).optional(),
 });
 
+const labelMap = (description: string) =>
+  described(
+    z
+      .record(labelKey(), labelValue(), { error: 'a map of label keys to label values' })
+      .meta({ allowed: 'a map of label keys to label values' }),
+    description,
+  );
+
+const alerts = section('Alert thresholds: a team tunes these to what its clients tolerate.', {
+  rateLimitedRatio: described(
+    z.number({ error: 'a number above 0 and at most 1' }).gt(0, { error: 'a number above 0 and at most 1' }).max(1, { error: 'a number above 0 and at most 1' })
+      .meta({ allowed: 'a number above 0 and at most 1' }),
+    'EnvoyUpgradesRateLimited fires when this share of WebSocket upgrades gets 429, over 5 minutes.',
+  ).prefault(0.25),
+  refusedPerMinute: described(
+    z.number({ error: 'a number above 0' }).gt(0, { error: 'a number above 0' }).meta({ allowed: 'a number above 0' }),
+    'EnvoyUpgradesRefused fires when more upgrades than this per minute get 503 (a full backend: queue timeout or queue overflow), over 5 minutes.',
+  ).prefault(1),
+  for: described(duration(0, 3_600_000), 'How long a condition must hold before its alert fires.').prefault('5m'),
+  saturatedFor: described(
+    duration(0, 3_600_000),
+    'EnvoyBackendConnectionsSaturated fires when every backend connection of the fleet is in use for this long.',
+  ).prefault('10m'),
+  configSkewFor: described(
+    duration(0, 86_400_000),
+    'EnvoyConfigSkew fires when replicas run different bootstraps for this long: longer than a rollout (about 6 minutes with 2 replicas).',
+  ).prefault('20m'),
+});
+
+const monitoring = section('Monitoring as code: a PodMonitor, a PrometheusRule and a Grafana dashboard (Prometheus Operator).', {
+  enabled: described(bool(), 'Emit the monitoring objects; the cluster needs the Prometheus Operator\'s CRDs.').prefault(false),
+  scrapeInterval: described(duration(1000, 300_000), 'How often Prometheus scrapes each Envoy pod.').prefault('30s'),
+  scraperNamespace: described(dnsLabel(), 'Namespace of the Prometheus pods; the NetworkPolicy admits them to the ready port.').prefault('monitoring'),
+  scraperPodLabels: labelMap('Labels of the Prometheus pods, to admit only them from that namespace. Empty: the whole namespace.').prefault({}),
+  labels: labelMap('Labels on the PodMonitor and PrometheusRule, for your Prometheus\'s selectors (kube-prometheus-stack: release: <its release>).').prefault({}),
+  dashboardNamespace: described(
+    dnsLabel(),
+    'Namespace of the dashboard ConfigMap (where Grafana\'s sidecar looks).',
+    { defaultText: 'envoy.namespace' },
+  ).optional(),
+  dashboardLabels: labelMap('Labels that make Grafana\'s sidecar load the dashboard.').prefault({ grafana_dashboard: '1' }),
+  alerts: alerts.prefault({}),
+});
+
 export const configSchema = z.strictObject({
   cluster: cluster.prefault({}),
   backend: backend.prefault({}),
@@ -212,6 +256,7 @@ export const configSchema = z.strictObject({
   alb: alb.prefault({}),
   lbController: lbController.prefault({}),
   gitops: gitops.prefault({}),
+  monitoring: monitoring.prefault({}),
 });
 
 export type EdgeConfigInput = z.input<typeof configSchema>;

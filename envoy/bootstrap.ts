@@ -1,6 +1,7 @@
 // The Envoy bootstrap: a pure function of the config, typed by Envoy's own API (imports/envoy-types.ts),
 // so tsc refuses a misspelt field or a wrong shape. Each concern has its file: listeners, clusters,
 // the fleet rate limit, the overload manager. The chart only serializes the result.
+import { createHash } from 'node:crypto';
 import type { EdgeConfig } from '../config/schema';
 import type { Bootstrap } from '../imports/envoy-types';
 import { adminCluster, backendCluster } from './clusters';
@@ -14,6 +15,22 @@ import { peersCluster } from './rate-limit';
 export type EnvoyBootstrap = Bootstrap;
 
 export function buildEnvoyBootstrap(config: EdgeConfig): Bootstrap {
+  return withConfigRevision(assemble(config));
+}
+
+/** The name of the label every Envoy metric carries with the bootstrap's revision. */
+export const CONFIG_REVISION_TAG = 'config_revision';
+
+/**
+ * Tags every metric with a short hash of the rest of the bootstrap, so replicas running different
+ * bootstraps show in Prometheus (the EnvoyConfigSkew alert).
+ */
+function withConfigRevision(bootstrap: Bootstrap): Bootstrap {
+  const revision = createHash('sha256').update(JSON.stringify(bootstrap)).digest('hex').slice(0, 12);
+  return { ...bootstrap, stats_config: { stats_tags: [{ tag_name: CONFIG_REVISION_TAG, fixed_value: revision }] } };
+}
+
+function assemble(config: EdgeConfig): Bootstrap {
   const limits = perReplicaLimits(config);
   return {
     node: { id: 'envoy-proxy', cluster: 'envoy-proxy' },

@@ -16,6 +16,10 @@ export const EDGE_NAMES = {
   networkPolicy: 'envoy-proxy',
   bootstrapFile: 'envoy.yaml',
   bootstrapDir: '/etc/envoy',
+  /** With monitoring on: the PodMonitor and PrometheusRule, in Envoy's namespace, and the dashboard. */
+  podMonitor: 'envoy-proxy',
+  prometheusRule: 'envoy-proxy',
+  dashboardConfigMap: 'envoy-proxy-dashboard',
 } as const;
 
 /** Chart name in the eks-charts repository; also the root of the chart's resource names. */

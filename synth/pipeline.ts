@@ -9,6 +9,7 @@ import { AppProjectsChart } from '../charts/argocd-projects';
 import { EdgeApplicationChart } from '../charts/edge-application';
 import { EnvoyEdgeChart } from '../charts/envoy-edge';
 import { LbControllerChart } from '../charts/lb-controller';
+import { MonitoringChart } from '../charts/monitoring';
 import { ConfigError } from '../config/errors';
 import { Environment, LoadedConfig, loadEnvironments } from '../config/load';
 import { buildEnvoyBootstrap } from '../envoy/bootstrap';
@@ -59,6 +60,7 @@ function synthesizeEnvironment({ name, config }: Environment, root: string, app:
 
   const edge = app(paths.edge);
   new EnvoyEdgeChart(edge, 'envoy-edge', { config, bootstrap });
+  if (config.monitoring.enabled) new MonitoringChart(edge, 'monitoring', { config });
   edge.synth();
 
   const children = app(paths.root);

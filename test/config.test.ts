@@ -92,6 +92,21 @@ describe('bad input stops synthesis and leaves the outputs untouched', () => {
       { alb: { certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/abc-123' } },
       `${PROD}: alb.certificateArn: got "arn:aws:acm:eu-west-1:123456789012:certificate/abc-123"; allowed: an ACM certificate in cluster.region (us-east-1)`,
     ],
+    [
+      'an alert ratio above 1',
+      { monitoring: { enabled: true, alerts: { rateLimitedRatio: 1.5 } } },
+      `${PROD}: monitoring.alerts.rateLimitedRatio: got 1.5; allowed: a number above 0 and at most 1`,
+    ],
+    [
+      'a scrape interval of zero',
+      { monitoring: { enabled: true, scrapeInterval: '0s' } },
+      `${PROD}: monitoring.scrapeInterval: got "0s"; allowed: a duration such as 500ms, 5s, 10m or 1h, from 1s to 5m`,
+    ],
+    [
+      'a label key Kubernetes refuses',
+      { monitoring: { enabled: true, labels: { 'bad key!': 'x' } } },
+      `${PROD}: monitoring.labels: got the key "bad key!"; allowed: a label key: an optional DNS prefix and "/", then 1-63 letters, digits, "-", "_" or "."`,
+    ],
   ])('GIVEN %s WHEN synthesizing THEN it stops with a message naming file, field, value and what is allowed', (_name, bad, message) => {
     const prod = JSON.parse(JSON.stringify(bad));
     const { error, outputsUnchanged } = synthBadOverGood(

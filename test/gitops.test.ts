@@ -60,7 +60,7 @@ describe('the ApplicationSet: one root Application per environment', () => {
 describe('each environment\'s child Applications go to its own cluster', () => {
   test('GIVEN staging THEN the edge Application syncs dist/staging/edge/ into staging\'s cluster with staging\'s sync settings', () => {
     const edge = findObject(children(), 'Application', 'envoy-edge-staging-edge');
-    expect(edge.spec.source).toEqual({ repoURL: repo.repoURL, targetRevision: 'main', path: 'dist/staging/edge', directory: { recurse: false } });
+    expect(edge.spec.source).toEqual({ repoURL: repo.repoURL, targetRevision: 'main', path: 'dist/staging/edge' });
     expect(edge.spec.destination).toEqual({ name: 'edge-staging', namespace: 'envoy-proxy' });
     expect(edge.spec.project).toBe('envoy-edge-staging');
     expect(edge.spec.syncPolicy.automated).toEqual({ prune: false, selfHeal: false, allowEmpty: false });
@@ -71,6 +71,24 @@ describe('each environment\'s child Applications go to its own cluster', () => {
     const controller = findObject(children(), 'Application', 'envoy-edge-staging-lb-controller');
     expect(controller.spec.destination).toEqual({ name: 'edge-staging', namespace: 'kube-system' });
     expect(controller.spec.project).toBe('envoy-edge-staging-lb-controller');
+  });
+
+  test('GIVEN the child Applications THEN Argo CD keeps their spec as written (the root that applies them stays Synced)', () => {
+    // Argo CD's controller rewrites a live Application whose spec has zero-valued parts
+    // (util/argo NormalizeApplicationSpec): it drops an empty directory/helm/kustomize source block and an
+    // empty syncPolicy, and sets an empty project to "default". The root that applies the child would then
+    // see it OutOfSync and re-apply it forever (verify:gitops saw this with `directory: { recurse: false }`).
+    const zeroValued = (o: Record<string, any> | undefined) =>
+      o !== undefined && Object.values(o).every((v) => v === false || v === '' || v === null || v === undefined ||
+        (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0));
+    for (const env of [prod, staging]) {
+      for (const app of children(env)) {
+        const { source, syncPolicy, project } = app.spec;
+        const stripped = ['directory', 'helm', 'kustomize'].filter((k) => source[k] !== undefined && zeroValued(source[k]));
+        expect({ app: app.metadata.name, stripped, emptySyncPolicy: syncPolicy !== undefined && zeroValued(syncPolicy), project })
+          .toEqual({ app: app.metadata.name, stripped: [], emptySyncPolicy: false, project: expect.stringMatching(/^envoy-edge-/) });
+      }
+    }
   });
 
   test('GIVEN automated sync off THEN a person syncs: no automated policy at all', () => {

@@ -3,6 +3,7 @@
 // kubeconform -strict does: an object schema with declared properties admits no other keys.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { pruneApplicationSet } from '../cli/crd-pruning';
 import Ajv, { ValidateFunction } from 'ajv';
 import { parseAllDocuments } from 'yaml';
 
@@ -31,8 +32,21 @@ export interface SchemaProblem {
   readonly message: string;
 }
 
+/**
+ * CRD patterns are Go RE2; the Prometheus Operator's use RE2's leading `(?i)` (case-insensitive),
+ * which JavaScript writes as the `i` flag (also after a leading `^`). Any other RE2-only syntax fails to compile, as before.
+ */
+const re2Pattern = Object.assign(
+  (pattern: string, flags: string): RegExp => {
+    const caseless = /^(\^?)\(\?i\)/.exec(pattern);
+    return caseless ? new RegExp(caseless[1] + pattern.slice(caseless[0].length), `${flags}i`) : new RegExp(pattern, flags);
+  },
+  // ajv's name for the engine in standalone code, which we never generate.
+  { code: 're2Pattern' },
+);
+
 export class KubeSchemas {
-  private readonly ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+  private readonly ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: re2Pattern } });
   private readonly byGvk = new Map<string, ValidateFunction>();
 
   constructor() {
@@ -44,8 +58,14 @@ export class KubeSchemas {
         this.byGvk.set(this.key(gvk.group, gvk.version, gvk.kind), this.lazy(refFor(name)));
       }
     }
-    for (const file of ['application-crd.yaml', 'applicationset-crd.yaml', 'appproject-crd.yaml']) {
-      const crd = parseAllDocuments(readFileSync(path.join(FIXTURES, 'argo-cd-v3.5.1', file), 'utf8'))[0].toJS();
+    const crds = [
+      ...['application-crd.yaml', 'applicationset-crd.yaml', 'appproject-crd.yaml'].map((f) => path.join('argo-cd-v3.5.1', f)),
+      ...['podmonitors-crd.yaml', 'prometheusrules-crd.yaml'].map((f) => path.join('prometheus-operator-v0.93.0', f)),
+    ];
+    for (const file of crds) {
+      const parsed = parseAllDocuments(readFileSync(path.join(FIXTURES, file), 'utf8'))[0].toJS();
+      // Without the generators we do not use: stricter, and 2 s less to compile (cli/crd-pruning.ts).
+      const crd = file.endsWith('applicationset-crd.yaml') ? pruneApplicationSet(parsed) : parsed;
       for (const version of crd.spec.versions) {
         const schema = strictify(version.schema.openAPIV3Schema) as Schema;
         // CRD schemas leave metadata open; the API server checks it as an ObjectMeta, so do we.

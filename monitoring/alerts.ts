@@ -1,0 +1,94 @@
+// The alerts on what clients feel, as data: a pure function of the config (thresholds in
+// config.monitoring.alerts). Each has a summary and a runbook section in docs/monitoring.md.
+import type { EdgeConfig } from '../config/schema';
+import { formatMs } from '../config/kinds';
+import { backendCluster, matchers, upgradeRateLimit, websocketListener } from './selectors';
+
+export interface AlertRule {
+  readonly alert: string;
+  readonly expr: string;
+  readonly for: string;
+  readonly labels: { readonly severity: 'warning' | 'critical' };
+  readonly annotations: { readonly summary: string; readonly description: string; readonly runbook_url?: string };
+}
+
+/** The section of docs/monitoring.md for each alert; its anchor is the alert's name, lower case. */
+export const RUNBOOK = 'docs/monitoring.md';
+
+export function alertRules(config: EdgeConfig): AlertRule[] {
+  const a = config.monitoring.alerts;
+  const m = (extra: Record<string, string> = {}) => matchers(config, extra);
+  const { maxTotal } = config.envoy.connections;
+  const rule = (alert: string, expr: string, forMs: number, severity: 'warning' | 'critical', summary: string, description: string): AlertRule => ({
+    alert,
+    expr,
+    for: formatMs(forMs),
+    labels: { severity },
+    annotations: { summary, description, ...runbook(config, alert) },
+  });
+  return [
+    rule(
+      'EnvoyUpgradesRateLimited',
+      `sum(rate(envoy_http_local_rate_limit_rate_limited${m(upgradeRateLimit)}[5m])) / sum(rate(envoy_http_local_rate_limit_enabled${m(upgradeRateLimit)}[5m])) >= ${a.rateLimitedRatio}`,
+      a.for, 'warning',
+      'WebSocket upgrades are rate-limited (429)',
+      `{{ $value | humanizePercentage }} of new WebSockets got 429 over 5 minutes (alert at ${a.rateLimitedRatio * 100}%); the fleet admits ${config.envoy.rateLimit.maxTokens} at once, then ${config.envoy.rateLimit.tokensPerFill} every ${formatMs(config.envoy.rateLimit.fillInterval)}.`,
+    ),
+    rule(
+      'EnvoyUpgradesRefused',
+      `(sum(rate(envoy_http_downstream_rq_timeout${m(websocketListener)}[5m])) + sum(rate(envoy_cluster_upstream_rq_pending_overflow${m(backendCluster)}[5m]))) * 60 >= ${a.refusedPerMinute}`,
+      a.for, 'warning',
+      'WebSocket upgrades are refused with 503: no backend slot',
+      `{{ $value | humanize }} upgrades per minute got 503 after waiting ${formatMs(config.envoy.connections.queueTimeout)} for a backend slot, or at once with a full wait queue (alert at ${a.refusedPerMinute}).`,
+    ),
+    rule(
+      'EnvoyBackendConnectionsSaturated',
+      `sum(envoy_cluster_circuit_breakers_default_remaining_cx${m(backendCluster)}) == 0`,
+      a.saturatedFor, 'warning',
+      'Every backend connection of the fleet is in use',
+      `All ${maxTotal} backend connections (${config.envoy.connections.maxPerBackendPod} per pod) have been in use for ${formatMs(a.saturatedFor)}: new WebSockets wait, then get 503.`,
+    ),
+    rule(
+      'EnvoyBackendPodsUnhealthy',
+      `envoy_cluster_membership_healthy${m(backendCluster)} < envoy_cluster_membership_total${m(backendCluster)}`,
+      a.for, 'warning',
+      'Backend pods fail their health checks',
+      `Envoy {{ $labels.pod }} sees {{ $value }} healthy backend pods, fewer than it knows; the others failed ${config.envoy.healthCheck.unhealthyThreshold} checks of ${config.backend.healthPath} in a row.`,
+    ),
+    rule(
+      'EnvoyReplicasMissing',
+      `(count(envoy_server_live${m()} == 1) or vector(0)) < ${config.envoy.replicas}`,
+      a.for, 'critical',
+      'Fewer Envoy replicas are live than configured',
+      `{{ $value }} Envoy replicas are live, of ${config.envoy.replicas}: the others are missing, not ready, or not scraped.`,
+    ),
+    rule(
+      'EnvoyOverloadActionActive',
+      `(envoy_overload_envoy_overload_actions_stop_accepting_requests_active${m()} > 0) or (envoy_overload_envoy_overload_actions_shrink_heap_active${m()} > 0)`,
+      a.for, 'critical',
+      'Envoy\'s overload manager is acting: memory is near the limit',
+      `Envoy {{ $labels.pod }} is shrinking its heap or refusing requests: its heap is near ${config.envoy.resources.memoryLimit.text} × 80%.`,
+    ),
+    rule(
+      'EnvoyConfigSkew',
+      `count(count by (config_revision) (envoy_server_live${m()})) > 1`,
+      a.configSkewFor, 'warning',
+      'Envoy replicas run different bootstraps for longer than a rollout',
+      `{{ $value }} different bootstraps have been live for ${formatMs(a.configSkewFor)}: a rollout is stuck.`,
+    ),
+  ];
+}
+
+/** The rules as a Prometheus rule file (what the PrometheusRule's spec holds), for promtool and Prometheus. */
+export function ruleFile(config: EdgeConfig): { groups: { name: string; rules: AlertRule[] }[] } {
+  return { groups: [{ name: RULE_GROUP, rules: alertRules(config) }] };
+}
+
+export const RULE_GROUP = 'envoy-edge';
+
+/** A link to the alert's runbook section, when the repository URL says where it is browsable. */
+function runbook(config: EdgeConfig, alert: string): { runbook_url?: string } {
+  const { repoURL, targetRevision } = config.gitops;
+  const https = /^https:\/\/([^\s]+?)(\.git)?$/.exec(repoURL)?.[1] ?? /^git@([^:\s]+):([^\s]+?)(\.git)?$/.exec(repoURL)?.slice(1, 3).join('/');
+  return https ? { runbook_url: `https://${https}/blob/${targetRevision}/${RUNBOOK}#${alert.toLowerCase()}` } : {};
+}
