@@ -32,7 +32,9 @@ export class EdgeApplicationChart extends Chart {
           repoUrl: config.gitops.repoURL,
           targetRevision: config.gitops.targetRevision,
           path: props.sourcePath,
-          directory: { recurse: false },
+          // No `directory: { recurse: false }`: it is the default, and Argo CD's controller strips a
+          // zero-valued source block from a live Application (NormalizeApplicationSpec), so the root
+          // that applies this one would stay OutOfSync and re-sync it forever (seen on v3.5.7).
         },
         // Every object names its own namespace; Argo CD still checks the destination's against the
         // project, which lists only our namespaces, so it must not be empty.

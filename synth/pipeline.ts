@@ -3,7 +3,7 @@
 // (docs/architecture.md, "Fail before writing"). One process writes every environment.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { App, YamlOutputType } from 'cdk8s';
+import { ApiObject, App, YamlOutputType } from 'cdk8s';
 import { EnvironmentsApplicationSetChart } from '../charts/argocd-applicationset';
 import { AppProjectsChart } from '../charts/argocd-projects';
 import { EdgeApplicationChart } from '../charts/edge-application';
@@ -14,6 +14,8 @@ import { ConfigError } from '../config/errors';
 import { Environment, LoadedConfig, loadEnvironments } from '../config/load';
 import { buildEnvoyBootstrap } from '../envoy/bootstrap';
 import { assertValidEnvoyBootstrap } from '../envoy/validate';
+import { TRACKING_ID_ANNOTATION, trackingId } from '../k8s/argocd-sync';
+import { edgeApplicationName, rootApplicationName } from '../k8s/names';
 import { buildEksctlClusterConfig, serializeEksctlConfig } from '../lb-controller/eksctl';
 import { checkLbControllerValues } from '../lb-controller/values';
 import { WriteReport, writeOutputsAtomically } from './write-outputs';
@@ -61,16 +63,27 @@ function synthesizeEnvironment({ name, config }: Environment, root: string, app:
   const edge = app(paths.edge);
   new EnvoyEdgeChart(edge, 'envoy-edge', { config, bootstrap });
   if (config.monitoring.enabled) new MonitoringChart(edge, 'monitoring', { config });
+  markTrackedBy(edge, { name: edgeApplicationName(config), destinationNamespace: config.envoy.namespace });
   edge.synth();
 
   const children = app(paths.root);
   new LbControllerChart(children, 'lb-controller', { config });
   new EdgeApplicationChart(children, 'edge-application', { config, sourcePath: paths.edge });
+  markTrackedBy(children, { name: rootApplicationName(config), destinationNamespace: config.gitops.argocdNamespace });
   children.synth();
 
   const eksctlFile = path.join(root, paths.eksctl);
   mkdirSync(path.dirname(eksctlFile), { recursive: true });
   writeFileSync(eksctlFile, serializeEksctlConfig(buildEksctlClusterConfig(config), paths.eksctl));
+}
+
+/** Gives every object of `app` the tracking id that `application` will write on it when it syncs. */
+function markTrackedBy(app: App, application: Parameters<typeof trackingId>[0]): void {
+  for (const node of app.node.findAll()) {
+    if (!(node instanceof ApiObject)) continue;
+    const object = { apiVersion: node.apiVersion, kind: node.kind, namespace: node.metadata.namespace, name: node.name };
+    node.metadata.addAnnotation(TRACKING_ID_ANNOTATION, trackingId(application, object));
+  }
 }
 
 /** Validates every environment and writes all outputs atomically; throws before writing anything on bad input. */

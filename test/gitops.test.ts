@@ -2,6 +2,7 @@
 // Applications and AppProjects, sync order, and safe (atomic) synthesis.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import { EnvironmentsApplicationSetChart } from '../charts/argocd-applicationset';
 import { AppProjectsChart } from '../charts/argocd-projects';
 import { EdgeApplicationChart } from '../charts/edge-application';
@@ -198,6 +199,31 @@ describe('safe synthesis', () => {
     const changed = tempProject({ prod: { alb: { idleTimeoutSeconds: 1800 } } });
     const report = synthesizeProject(projectRoot, changed.configDir).report;
     expect([...report.written].filter(([, state]) => state !== 'unchanged').map(([file]) => file)).toEqual(['dist/prod/edge/envoy-edge.k8s.yaml']);
+  });
+});
+
+describe('Argo CD resource tracking', () => {
+  test('GIVEN every object an Application syncs THEN it already carries the tracking id Argo CD writes on it, so kubectl diff after a sync is empty', () => {
+    const { root: projectRoot, configDir } = tempProject();
+    synthesizeProject(projectRoot, configDir);
+    const tree = snapshotTree(path.join(projectRoot, 'dist'));
+    const ids = (file: string) =>
+      parseAllDocuments(tree[file])
+        .map((d) => d.toJS())
+        .map((o) => `${o.kind}/${o.metadata.name} ${o.metadata.annotations?.['argocd.argoproj.io/tracking-id']}`);
+    // Argo CD's format, <application>:<group>/<kind>:<namespace>/<name>; a cluster-scoped object
+    // gets the Application's destination namespace (argo-cd v3.5.7 util/argo/resource_tracking.go).
+    expect(ids('prod/edge/envoy-edge.k8s.yaml')).toEqual(
+      expect.arrayContaining([
+        'Namespace/envoy-proxy envoy-edge-prod-edge:/Namespace:envoy-proxy/envoy-proxy',
+        'Deployment/envoy-proxy envoy-edge-prod-edge:apps/Deployment:envoy-proxy/envoy-proxy',
+        'Service/envoy-poc-app-server-service envoy-edge-prod-edge:/Service:default/envoy-poc-app-server-service',
+        'Ingress/envoy-proxy-ingress envoy-edge-prod-edge:networking.k8s.io/Ingress:envoy-proxy/envoy-proxy-ingress',
+      ]),
+    );
+    expect(ids('prod/edge-application.k8s.yaml')).toEqual(['Application/envoy-edge-prod-edge envoy-edge-prod:argoproj.io/Application:argocd/envoy-edge-prod-edge']);
+    const all = Object.keys(tree).filter((f) => f.endsWith('.yaml')).flatMap(ids);
+    expect(all.filter((line) => line.endsWith(' undefined'))).toEqual([]);
   });
 });
 
