@@ -13,8 +13,8 @@
 #   client certificates and a service-account signing key (openssl; valid 2 days, made
 #   for this run only), etcd's data and both logs; starts etcd and kube-apiserver on free
 #   loopback ports; writes a kubeconfig (user verify-admin, group system:masters, so RBAC
-#   lets it do anything); waits for /readyz; then applies (server-side) every CRD YAML
-#   under <repo>/../shared/crds (Argo CD v3.5.1, AWS LB controller chart 3.5.0) and
+#   lets it do anything); waits for /readyz; then applies (server-side) the CRDs that
+#   crd-files.sh lists from test/fixtures (Argo CD, Prometheus Operator, the LB controller) and
 #   waits until they are Established. On stdout (called form) it prints
 #     export KUBECONFIG='<dir>/kubeconfig'  export VERIFY_APISERVER_DIR='<dir>'
 #     export KUBECACHEDIR='<dir>/kube-cache'
@@ -23,7 +23,7 @@
 #   Safe to call twice, or when start failed half-way.
 #
 # Environment: VERIFY_CACHE_DIR (where build-tools.sh put tools.env),
-#   VERIFY_SHARED_DIR (default <repo>/../shared), VERIFY_SKIP_CRDS=1 (apply no CRDs),
+#   VERIFY_SKIP_CRDS=1 (apply no CRDs),
 #   VERIFY_APISERVER_READY_TIMEOUT (seconds, default 180).
 #
 # What this server does NOT do (there is no kube-controller-manager, scheduler or kubelet):
@@ -50,8 +50,9 @@ _apiserver_load_tools() {
   local here repo
   here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
   repo="$(git -C "$here" rev-parse --show-toplevel 2>/dev/null || (cd "$here/../.." && pwd))"
-  _APISERVER_SHARED="${VERIFY_SHARED_DIR:-$repo/../shared}"
-  if [ -d "$_APISERVER_SHARED" ]; then _APISERVER_SHARED="$(cd "$_APISERVER_SHARED" && pwd)"; fi
+  _APISERVER_REPO="$repo"
+  # shellcheck source=scripts/cluster/crd-files.sh
+  . "$here/crd-files.sh"
   if [ -z "${VERIFY_KUBE_APISERVER:-}" ]; then
     local env="${VERIFY_CACHE_DIR:-$HOME/.cache/envoy-edge-verify}/tools.env"
     if [ ! -f "$env" ]; then
@@ -232,16 +233,13 @@ EOF
     _apiserver_log "VERIFY_SKIP_CRDS=1: no CRDs applied"
     return 0
   fi
-  local crds=() names
-  if [ -d "$_APISERVER_SHARED/crds" ]; then
-    mapfile -t crds < <(find "$_APISERVER_SHARED/crds" -type f \( -name '*.yaml' -o -name '*.yml' \) | LC_ALL=C sort)
-  fi
-  if [ "${#crds[@]}" -eq 0 ]; then
-    _apiserver_log "ERROR: no CRD files under $_APISERVER_SHARED/crds (set VERIFY_SHARED_DIR, or VERIFY_SKIP_CRDS=1)"
-    return 1
-  fi
-  _apiserver_log "applying ${#crds[@]} CRD files from $_APISERVER_SHARED/crds (server-side: the Argo CD CRDs are too big for client-side apply's annotation)"
-  local args=() f
+  local crds=() names f
+  mapfile -t crds < <(crd_files "$_APISERVER_REPO")
+  for f in "${crds[@]}"; do
+    [ -f "$f" ] || { _apiserver_log "ERROR: CRD file missing from the repository: $f"; return 1; }
+  done
+  _apiserver_log "applying ${#crds[@]} CRD files from test/fixtures (server-side: the Argo CD CRDs are too big for client-side apply's annotation)"
+  local args=()
   for f in "${crds[@]}"; do args+=(-f "$f"); done
   names="$("$VERIFY_KUBECTL" apply --server-side --field-manager verify-crds -o name "${args[@]}")" || {
     _apiserver_log "ERROR: applying the CRDs failed"; return 1; }

@@ -14,14 +14,13 @@
 #   kubeconform, kube-score  go install, pinned versions
 #   kubeconform schemas      generated offline from the swagger.json inside the
 #                            k8s.io/kubernetes module zip, plus the Argo CD and AWS LB
-#                            controller CRDs from ../shared (when present)
+#                            controller CRDs from test/fixtures (crd-files.sh)
 # kube-linter is NOT provided: its Go module (golang.stackrox.io/kube-linter) is not
 # served by the Go module proxy reachable here, and no other registry here ships it.
 #
 # Environment:
 #   VERIFY_CACHE_DIR   cache root (default $HOME/.cache/envoy-edge-verify). Everything,
 #                      including the Go module and build caches, lives there.
-#   VERIFY_SHARED_DIR  where crds/ live (default: <repo>/../shared)
 #   VERIFY_ETCD_FROM   apt (default) or go
 # Output: $VERIFY_CACHE_DIR/tools.env (sets PATH and VERIFY_* variables, see the end).
 set -euo pipefail
@@ -40,7 +39,6 @@ die() { printf '[build-tools] ERROR: %s\n' "$*" >&2; exit 1; }
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(git -C "$SCRIPT_DIR" rev-parse --show-toplevel 2>/dev/null || (cd "$SCRIPT_DIR/../.." && pwd))"
 CACHE="${VERIFY_CACHE_DIR:-$HOME/.cache/envoy-edge-verify}"
-SHARED="${VERIFY_SHARED_DIR:-$REPO_ROOT/../shared}"
 mkdir -p "$CACHE"
 CACHE="$(cd "$CACHE" && pwd)"
 
@@ -204,17 +202,13 @@ ensure "kube-score $KUBE_SCORE_VERSION" "$CACHE/kube-score-$KUBE_SCORE_VERSION-$
 K8S_SCHEMA_DIR="$CACHE/schemas/k8s-$K8S_VERSION-gen$GEN_HASH"
 ensure "kubeconform schemas for Kubernetes $K8S_VERSION" "$K8S_SCHEMA_DIR" gen_k8s_schemas
 
-CRD_SCHEMA_DIR=""
-if [ -d "$SHARED/crds" ]; then
-  SHARED="$(cd "$SHARED" && pwd)"
-  mapfile -t CRD_FILES < <(find "$SHARED/crds" -type f \( -name '*.yaml' -o -name '*.yml' \) | LC_ALL=C sort)
-  [ "${#CRD_FILES[@]}" -gt 0 ] || die "no CRD files under $SHARED/crds"
-  CRD_HASH="$( (printf '%s\n' "$GEN_HASH"; cat "${CRD_FILES[@]}") | sha256sum | cut -c1-12)"
-  CRD_SCHEMA_DIR="$CACHE/schemas/crds-$CRD_HASH"
-  ensure "kubeconform schemas for ${#CRD_FILES[@]} CRD files in $SHARED/crds" "$CRD_SCHEMA_DIR" gen_crd_schemas
-else
-  log "WARNING: $SHARED/crds not found: no CRD schemas for kubeconform (Argo CD kinds will be reported missing)"
-fi
+# shellcheck source=scripts/cluster/crd-files.sh
+. "$SCRIPT_DIR/crd-files.sh"
+mapfile -t CRD_FILES < <(crd_files "$REPO_ROOT")
+for f in "${CRD_FILES[@]}"; do [ -f "$f" ] || die "CRD file missing from the repository: $f"; done
+CRD_HASH="$( (printf '%s\n' "$GEN_HASH"; cat "${CRD_FILES[@]}") | sha256sum | cut -c1-12)"
+CRD_SCHEMA_DIR="$CACHE/schemas/crds-$CRD_HASH"
+ensure "kubeconform schemas for ${#CRD_FILES[@]} CRD files in test/fixtures" "$CRD_SCHEMA_DIR" gen_crd_schemas
 
 # Stable names for the current versions.
 mkdir -p "$CACHE/bin"
