@@ -45,37 +45,9 @@ CACHE="$(cd "$CACHE" && pwd)"
 command -v go >/dev/null || die "go is not installed (this machine kind ships it)"
 command -v python3 >/dev/null || die "python3 is needed for the schema generator"
 python3 -c "import yaml" 2>/dev/null || pip install --quiet "pyyaml==6.0.3" >&2 || die "PyYAML is needed for the schema generator"
-GO_VERSION="$(go env GOVERSION)"
 K8S_STAGING_VERSION="v0.${K8S_VERSION#v1.}"
-
-# Self-contained Go caches: an empty VERIFY_CACHE_DIR really is a cold start, and
-# -modcacherw keeps the module cache removable with rm -rf.
-export GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/build" GOPATH="$CACHE/go/path"
-export GOTOOLCHAIN=local GOFLAGS="-modcacherw -buildvcs=false -p=2" CGO_ENABLED=0
-
-# One build at a time per cache dir (two CI runs on one machine would race).
-exec 9>"$CACHE/.lock"
-if ! flock -w 3600 9; then die "could not lock $CACHE/.lock within an hour"; fi
-
-# Runs "$@" in a fresh work dir and moves it to $1 only on success, so a half-built
-# tool never looks done. Usage: build_into FINAL_DIR FUNCTION
-build_into() {
-  local final="$1" fn="$2" tmp
-  local rc
-  tmp="$(mktemp -d "$CACHE/.tmp.XXXXXX")"
-  # Not under `if`: set -e must stay in force inside the subshell.
-  set +e
-  ( set -e; cd "$tmp"; "$fn" "$tmp" ) >&2
-  rc=$?
-  set -e
-  if [ "$rc" -ne 0 ]; then
-    rm -rf "$tmp"
-    die "building $(basename "$final") failed (see the messages above)"
-  fi
-  rm -rf "$final"
-  mkdir -p "$(dirname "$final")"
-  mv "$tmp" "$final"
-}
+# shellcheck source=scripts/cluster/build-lib.sh
+. "$SCRIPT_DIR/build-lib.sh"
 
 # ---- kube-apiserver + kubectl ------------------------------------------------------
 build_k8s() {
@@ -170,15 +142,6 @@ gen_k8s_schemas() {
 CRD_FILES=()
 gen_crd_schemas() {
   python3 "$GEN" crd "$1" "${CRD_FILES[@]}"
-}
-
-ensure() { # ensure NAME FINAL_DIR FUNCTION
-  if [ -d "$2" ]; then
-    log "$1: cached ($2)"
-  else
-    build_into "$2" "$3"
-    log "$1: built ($2)"
-  fi
 }
 
 ensure "kube-apiserver+kubectl $K8S_VERSION" "$CACHE/k8s-$K8S_VERSION-$GO_VERSION" build_k8s
