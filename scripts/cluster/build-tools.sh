@@ -45,45 +45,12 @@ CACHE="$(cd "$CACHE" && pwd)"
 command -v go >/dev/null || die "go is not installed (this machine kind ships it)"
 command -v python3 >/dev/null || die "python3 is needed for the schema generator"
 python3 -c "import yaml" 2>/dev/null || pip install --quiet "pyyaml==6.0.3" >&2 || die "PyYAML is needed for the schema generator"
-K8S_STAGING_VERSION="v0.${K8S_VERSION#v1.}"
 # shellcheck source=scripts/cluster/build-lib.sh
 . "$SCRIPT_DIR/build-lib.sh"
 
 # ---- kube-apiserver + kubectl ------------------------------------------------------
 build_k8s() {
-  local dir="$1" info commit date ldflags pkg v
-  log "kube-apiserver/kubectl $K8S_VERSION: resolving k8s.io/kubernetes (module download)"
-  info="$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION")" \
-    || die "go mod download k8s.io/kubernetes@$K8S_VERSION failed: $info"
-  local kdir
-  kdir="$(printf '%s' "$info" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
-  commit="$(printf '%s' "$info" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("Origin",{}).get("Hash",""))')"
-  date="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Time"][:19]+"Z")' \
-    "$GOMODCACHE/cache/download/k8s.io/kubernetes/@v/$K8S_VERSION.info")"
-  # k8s.io/kubernetes replaces every k8s.io/* staging module with ./staging/...; those
-  # directories are not in the module zip, so point each at its published v0.x version.
-  {
-    printf 'module verify.local/kubebuild\n\ngo 1.20\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n' "$K8S_VERSION"
-    grep -E '^[[:space:]]*k8s\.io/[^ ]+ => \./staging/' "$kdir/go.mod" \
-      | awk -v v="$K8S_STAGING_VERSION" '{printf "\t%s => %s %s\n", $1, $1, v}'
-    printf ')\n'
-  } > go.mod
-  [ "$(grep -c '=> k8s.io/' go.mod)" -ge 20 ] || die "found too few staging replaces in $kdir/go.mod"
-  log "kube-apiserver/kubectl: go get (downloads the dependency modules; cold: a few minutes)"
-  go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" "k8s.io/kubernetes/cmd/kubectl@$K8S_VERSION" \
-    >get.log 2>&1 || { tail -n 40 get.log >&2; die "go get for kube-apiserver failed"; }
-  ldflags="-s -w"
-  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    v="${K8S_VERSION#v}"
-    ldflags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=${v%%.*}"
-    v="${v#*.}"
-    ldflags+=" -X $pkg.gitMinor=${v%%.*} -X $pkg.gitCommit=$commit -X $pkg.gitTreeState=clean -X $pkg.buildDate=$date"
-  done
-  log "kube-apiserver/kubectl: go build with $GO_VERSION (cold: 10-20 min on 2 cores)"
-  mkdir -p bin
-  go build -trimpath -ldflags "$ldflags" -o bin/ \
-    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl \
-    || die "go build of kube-apiserver $K8S_VERSION with $GO_VERSION failed"
+  build_k8s_commands kube-apiserver kubectl
   ./bin/kube-apiserver --version
   ./bin/kubectl version --client
 }
@@ -135,7 +102,7 @@ GEN="$SCRIPT_DIR/gen-kubeconform-schemas.py"
 GEN_HASH="$(sha256sum "$GEN" | cut -c1-12)"
 gen_k8s_schemas() {
   local dir="$1" kdir
-  kdir="$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')"
+  kdir="$(mod_dir "k8s.io/kubernetes@$K8S_VERSION")"
   [ -f "$kdir/api/openapi-spec/swagger.json" ] || die "no api/openapi-spec/swagger.json in k8s.io/kubernetes@$K8S_VERSION"
   python3 "$GEN" k8s --k8s-version "$K8S_VERSION" "$kdir/api/openapi-spec/swagger.json" "$dir"
 }

@@ -57,17 +57,8 @@ command -v python3 >/dev/null || die "python3 is needed"
 # kube-apiserver, kubectl and etcd first (it takes and releases the same lock).
 VERIFY_CACHE_DIR="$CACHE" bash "$REPO_ROOT/scripts/cluster/build-tools.sh" >/dev/null
 
-K8S_STAGING_VERSION="v0.${K8S_VERSION#v1.}"
 # shellcheck source=scripts/cluster/build-lib.sh
 . "$REPO_ROOT/scripts/cluster/build-lib.sh"
-
-mod_dir() { # mod_dir MODULE@VERSION -> its directory in the module cache (downloads it)
-  go mod download -json "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("Dir") or sys.exit(d.get("Error","no Dir")))'
-}
-mod_time() { # mod_time MODULE VERSION -> the version's commit time, for build dates
-  python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["Time"][:19]+"Z")' \
-    "$GOMODCACHE/cache/download/$1/@v/$2.info"
-}
 
 # ---- Argo CD ---------------------------------------------------------------------------
 build_argocd() {
@@ -132,36 +123,7 @@ build_helm() {
 
 # ---- kube-controller-manager + kube-scheduler ------------------------------------------
 build_k8s_controllers() {
-  local dir="$1" kdir commit date ldflags pkg v
-  log "kube-controller-manager/kube-scheduler $K8S_VERSION: resolving k8s.io/kubernetes"
-  kdir="$(mod_dir "k8s.io/kubernetes@$K8S_VERSION")"
-  commit="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("Origin",{}).get("Hash",""))' \
-    "$GOMODCACHE/cache/download/k8s.io/kubernetes/@v/$K8S_VERSION.info")"
-  date="$(mod_time k8s.io/kubernetes "$K8S_VERSION")"
-  # Same as build_k8s in scripts/cluster/build-tools.sh: k8s.io/kubernetes replaces every
-  # staging module with ./staging/..., absent from the zip; point each at its published v0.x.
-  {
-    printf 'module verify.local/kubectrlbuild\n\ngo 1.20\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n' "$K8S_VERSION"
-    grep -E '^[[:space:]]*k8s\.io/[^ ]+ => \./staging/' "$kdir/go.mod" \
-      | awk -v v="$K8S_STAGING_VERSION" '{printf "\t%s => %s %s\n", $1, $1, v}'
-    printf ')\n'
-  } >go.mod
-  [ "$(grep -c '=> k8s.io/' go.mod)" -ge 20 ] || die "found too few staging replaces in $kdir/go.mod"
-  go get "k8s.io/kubernetes/cmd/kube-controller-manager@$K8S_VERSION" "k8s.io/kubernetes/cmd/kube-scheduler@$K8S_VERSION" \
-    >get.log 2>&1 || { tail -n 40 get.log >&2; die "go get for kube-controller-manager failed"; }
-  ldflags="-s -w"
-  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    v="${K8S_VERSION#v}"
-    ldflags+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=${v%%.*}"
-    v="${v#*.}"
-    ldflags+=" -X $pkg.gitMinor=${v%%.*} -X $pkg.gitCommit=$commit -X $pkg.gitTreeState=clean -X $pkg.buildDate=$date"
-  done
-  log "kube-controller-manager/kube-scheduler: go build with $GO_VERSION (shares most packages with kube-apiserver's build cache)"
-  mkdir -p bin
-  go build -trimpath -ldflags "$ldflags" -o bin/ \
-    k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler \
-    || die "go build of kube-controller-manager $K8S_VERSION with $GO_VERSION failed"
-  rm -f go.mod go.sum get.log
+  build_k8s_commands kube-controller-manager kube-scheduler
   ./bin/kube-controller-manager --version
   ./bin/kube-scheduler --version
 }
