@@ -1,20 +1,11 @@
 // The backend connection cap, on the real Envoy: 8 in the fleet, 2 per backend pod, a bounded wait
 // for a slot, and no refusal while a slot is free.
 import { closeAll, closed, echo, httpRequest, upgrade, UpgradeResult } from './harness/clients';
-import { Edge } from './harness/edge';
+import { edgesStoppedAfterEachTest } from './harness/edge';
 import { committedEdge, synthesizedEdge } from './harness/envoy-fleet';
 import { report, s, tally } from './harness/report';
 
-let edges: Edge[] = [];
-afterEach(async () => {
-  await Promise.all(edges.map((e) => e.stop()));
-  edges = [];
-});
-const start = async (...args: Parameters<typeof Edge.start>) => {
-  const edge = await Edge.start(...args);
-  edges.push(edge);
-  return edge;
-};
+const start = edgesStoppedAfterEachTest();
 
 test('GIVEN the shipped edge WHEN clients hold WebSockets THEN the fleet holds exactly 8 backend connections, at most 2 per pod; the 9th upgrade waits the queue timeout and gets 503 with retry-after; a freed slot goes to the next upgrade', async () => {
   const edge = await start(committedEdge());
@@ -87,7 +78,6 @@ test('GIVEN bursts within the limits (as many upgrades as the bucket holds, each
     rounds.push(tally(results.map((r) => r.status)));
     expect(results.map((r) => r.status)).toEqual(Array(maxTokens).fill(101));
     await edge.stop();
-    edges = edges.filter((e) => e !== edge);
   }
   report(`3 bursts of ${committedEdge().config.envoy.rateLimit.maxTokens} upgrades: ${rounds.join(' | ')}`);
 });

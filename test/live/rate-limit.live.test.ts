@@ -1,20 +1,11 @@
 // The fleet rate limit on new WebSockets, on the real Envoy: a burst of maxTokens, then
 // tokensPerFill every fillInterval, for the whole fleet at 1, 2 and 3 replicas.
 import { httpRequest, upgrade } from './harness/clients';
-import { Edge } from './harness/edge';
+import { Edge, edgesStoppedAfterEachTest } from './harness/edge';
 import { committedEdge } from './harness/envoy-fleet';
 import { report, s, sleep, tally } from './harness/report';
 
-let edges: Edge[] = [];
-afterEach(async () => {
-  await Promise.all(edges.map((e) => e.stop()));
-  edges = [];
-});
-const start = async (...args: Parameters<typeof Edge.start>) => {
-  const edge = await Edge.start(...args);
-  edges.push(edge);
-  return edge;
-};
+const start = edgesStoppedAfterEachTest();
 
 /** Fires `count` upgrades at once, round robin over the replicas; each closes as soon as it opens. */
 async function burst(edge: Edge, count: number) {

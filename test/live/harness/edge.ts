@@ -25,6 +25,23 @@ export function envoyBinaryFor(edge: SynthesizedEdge): string {
   return ensureEnvoyBinary(version, (line) => process.stderr.write(`[live] ${line}\n`));
 }
 
+/**
+ * For a test file whose tests each start their own edges: returns Edge.start, and stops every edge
+ * it started after each test, passed or failed. Call it at the top level of the file.
+ */
+export function edgesStoppedAfterEachTest(): typeof Edge.start {
+  let edges: Edge[] = [];
+  afterEach(async () => {
+    await Promise.all(edges.map((e) => e.stop()));
+    edges = [];
+  });
+  return async (...args) => {
+    const edge = await Edge.start(...args);
+    edges.push(edge);
+    return edge;
+  };
+}
+
 export class Edge {
   private constructor(
     readonly edge: SynthesizedEdge,
@@ -125,9 +142,15 @@ export class Edge {
     return values.reduce((a, b) => a + b, 0);
   }
 
-  async stop(): Promise<void> {
-    await Promise.all(this.replicas.map((r) => r.stop()));
-    await Promise.all(this.pods.map((p) => p.stop()));
-    await this.dns.stop();
+  private stopping?: Promise<void>;
+
+  /** Stops the replicas, then the pods and the DNS stand-in. Calling it again waits for the first call. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await Promise.all(this.replicas.map((r) => r.stop()));
+      await Promise.all(this.pods.map((p) => p.stop()));
+      await this.dns.stop();
+    })();
+    return this.stopping;
   }
 }
