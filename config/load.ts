@@ -10,8 +10,13 @@ import { AsTyped, ConfigError, describeValue, formatConfigIssues } from './error
 import { crossEnvironmentProblems, crossFieldProblems } from './rules';
 import { configSchema, EdgeConfig } from './schema';
 
-/** The config folder: config/ beside this file, or $EDGE_CONFIG_DIR (to try a config without touching the repository's). */
-export const DEFAULT_CONFIG_DIR = process.env.EDGE_CONFIG_DIR ? path.resolve(process.env.EDGE_CONFIG_DIR) : __dirname;
+/**
+ * The config folder: config/ beside this file, or $EDGE_CONFIG_DIR (to try a config without touching
+ * the repository's). The synth bundle (cli/synth.cjs) names the project root in $EDGE_PROJECT_ROOT.
+ */
+export const DEFAULT_CONFIG_DIR = process.env.EDGE_CONFIG_DIR
+  ? path.resolve(process.env.EDGE_CONFIG_DIR)
+  : path.join(process.env.EDGE_PROJECT_ROOT ?? path.join(__dirname, '..'), 'config');
 export const BASE_FILE = 'base.yaml';
 export const ENVIRONMENTS_DIR = 'environments';
 

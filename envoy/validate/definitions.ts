@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Enum, Field, Type } from 'protobufjs/light';
 
-const API_FILE = path.join(__dirname, '..', '..', 'imports', 'envoy-api.json');
+// The synth bundle (cli/synth.cjs) names the project root in $EDGE_PROJECT_ROOT.
+const API_FILE = path.join(process.env.EDGE_PROJECT_ROOT ?? path.join(__dirname, '..', '..'), 'imports', 'envoy-api.json');
 
 interface CompiledNode {
   fields?: Record<string, unknown>;
