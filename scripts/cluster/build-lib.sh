@@ -4,6 +4,10 @@
 # Kubernetes commands built from the k8s.io/kubernetes module.
 # Needs CACHE (an absolute path) and the caller's log and die. Source it; it takes the lock.
 
+# The Kubernetes release both builders build (the API server, kubectl, the controller manager, the
+# scheduler): one pin, so the test cluster's parts never differ. Latest v1.28 patch.
+K8S_VERSION=v1.28.15
+
 # Self-contained Go caches: an empty VERIFY_CACHE_DIR really is a cold start, and
 # -modcacherw keeps the module cache removable with rm -rf.
 export GOMODCACHE="$CACHE/go/mod" GOCACHE="$CACHE/go/build" GOPATH="$CACHE/go/path"

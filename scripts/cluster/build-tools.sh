@@ -26,7 +26,7 @@
 set -euo pipefail
 
 # ---- pinned versions (change one and that tool is rebuilt) --------------------------
-K8S_VERSION=v1.28.15            # latest v1.28 patch; staging modules are v0.28.15
+# Kubernetes: K8S_VERSION in build-lib.sh (shared with scripts/gitops/build-tools.sh)
 ETCD_DEB_VERSION=3.4.23-4+b4    # Debian bookworm etcd-server
 ETCD_GO_VERSION=v3.5.35         # fallback when apt cannot give etcd-server
 KUBECONFORM_VERSION=v0.8.0

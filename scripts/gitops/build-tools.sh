@@ -34,7 +34,6 @@ ARGOCD_GITOPS_ENGINE_VERSION=v0.0.0-20260914071520-c9c369efcc5b
 # Argo CD v3.5.x's image ships Helm 4 (hack/tool-versions.sh: helm4_version=4.2.1).
 HELM_MODULE=helm.sh/helm/v4
 HELM_VERSION=v4.2.1
-K8S_VERSION=v1.28.15            # must match scripts/cluster/build-tools.sh (same API server)
 KWOK_VERSION=v0.8.0
 REDIS_DEB_VERSION=5:7.0.15-1~deb12u10   # Debian bookworm(-security) redis-server/redis-tools
 JEMALLOC_DEB_VERSION=5.3.0-1
