@@ -8,7 +8,8 @@ import { Construct } from 'constructs';
 import { stringify as toYaml } from 'yaml';
 import { rolloutSurge } from '../config/rules';
 import type { EdgeConfig } from '../config/schema';
-import { buildEnvoyBootstrap, EnvoyBootstrap } from '../envoy/bootstrap';
+import { buildEnvoyConfig, EnvoyBootstrap, EnvoyConfig } from '../envoy/bootstrap';
+import { LIVE_DIR, LIVE_FILES, liveDiscoveryFiles } from '../envoy/live';
 import { perReplicaLimits } from '../envoy/limits';
 import { ENVOY_NAMES } from '../envoy/names';
 import { lintExceptionAnnotations } from '../k8s/lint-exceptions';
@@ -41,6 +42,17 @@ export function shutdownTiming(config: EdgeConfig): ShutdownTiming {
 /** The bootstrap file exactly as mounted into the pod. */
 export function serializeBootstrap(bootstrap: EnvoyBootstrap): string {
   return toYaml(bootstrap, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+/** The live ConfigMap's data: one DiscoveryResponse file per live resource type. */
+export function serializeLiveFiles(envoyConfig: EnvoyConfig): Record<string, string> {
+  const files = liveDiscoveryFiles(envoyConfig.live);
+  return Object.fromEntries(
+    (Object.keys(LIVE_FILES) as (keyof typeof LIVE_FILES)[]).map((key) => [
+      LIVE_FILES[key],
+      toYaml(files[key], { lineWidth: 0, aliasDuplicateObjects: false }),
+    ]),
+  );
 }
 
 export function envoyArgs(config: EdgeConfig): string[] {
@@ -109,15 +121,16 @@ export function ingressAnnotations(config: EdgeConfig): Record<string, string> {
 
 export interface EnvoyEdgeChartProps extends ChartProps {
   readonly config: EdgeConfig;
-  /** The bootstrap to mount; built from the config when not given (tests pass their own). */
-  readonly bootstrap?: EnvoyBootstrap;
+  /** Envoy's static bootstrap and live resources; built from the config when not given (tests pass their own). */
+  readonly envoy?: EnvoyConfig;
 }
 
 export class EnvoyEdgeChart extends Chart {
   constructor(scope: Construct, id: string, props: EnvoyEdgeChartProps) {
     super(scope, id, { ...props, labels: { 'app.kubernetes.io/part-of': 'envoy-edge', ...props.labels } });
     const { config } = props;
-    const bootstrapText = serializeBootstrap(props.bootstrap ?? buildEnvoyBootstrap(config));
+    const envoyConfig = props.envoy ?? buildEnvoyConfig(config);
+    const bootstrapText = serializeBootstrap(envoyConfig.bootstrap);
     const namespace = config.envoy.namespace;
     const podLabels = { app: EDGE_NAMES.app };
     const wave = { [SYNC_WAVE_ANNOTATION]: SYNC_WAVE.envoy };
@@ -145,6 +158,12 @@ export class EnvoyEdgeChart extends Chart {
     new k8s.KubeConfigMap(this, 'bootstrap', {
       metadata: { name: EDGE_NAMES.bootstrapConfigMap, namespace, annotations: wave },
       data: { [EDGE_NAMES.bootstrapFile]: bootstrapText },
+    });
+
+    // Live: the kubelet updates the mounted files in place and Envoy reloads them; no pod restarts.
+    new k8s.KubeConfigMap(this, 'live', {
+      metadata: { name: EDGE_NAMES.liveConfigMap, namespace, annotations: wave },
+      data: serializeLiveFiles(envoyConfig),
     });
 
     this.addDeployment(config, bootstrapText, podLabels, wave);
@@ -268,7 +287,7 @@ export class EnvoyEdgeChart extends Chart {
         template: {
           metadata: {
             labels: podLabels,
-            // A bootstrap change changes this hash, which rolls the pods.
+            // A change of the static bootstrap changes this hash, which rolls the pods; the live ConfigMap is not in it.
             annotations: { [BOOTSTRAP_HASH_ANNOTATION]: createHash('sha256').update(bootstrapText).digest('hex') },
           },
           spec: {
@@ -326,12 +345,15 @@ export class EnvoyEdgeChart extends Chart {
                 },
                 volumeMounts: [
                   { name: 'bootstrap', mountPath: EDGE_NAMES.bootstrapDir, readOnly: true },
+                  // Its own volume, not a subPath: subPath mounts never see the kubelet's updates.
+                  { name: 'live', mountPath: LIVE_DIR, readOnly: true },
                   { name: 'tmp', mountPath: '/tmp' },
                 ],
               },
             ],
             volumes: [
               { name: 'bootstrap', configMap: { name: EDGE_NAMES.bootstrapConfigMap } },
+              { name: 'live', configMap: { name: EDGE_NAMES.liveConfigMap } },
               { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('16Mi') } },
             ],
           },

@@ -1,12 +1,17 @@
-// The Envoy bootstrap: a pure function of the config, typed by Envoy's own API (imports/envoy-types.ts),
-// so tsc refuses a misspelt field or a wrong shape. Each concern has its file: listeners, clusters,
-// the fleet rate limit, the overload manager. The chart only serializes the result.
+// Envoy's configuration, in two parts (docs/behaviour.md, "Changing the edge"):
+// - the static bootstrap: what only a new process can take (node, admin, runtime layers, listeners,
+//   the static clusters, the overload manager); a change to it rolls the pods;
+// - the live resources (envoy/live.ts): routes, the backend cluster and its caps, which Envoy
+//   reloads from a watched ConfigMap directory, leaving open WebSockets alone.
+// Both are pure functions of the config, typed by Envoy's own API (imports/envoy-types.ts), so tsc
+// refuses a misspelt field or a wrong shape. The chart only serializes them.
 import { createHash } from 'node:crypto';
 import type { EdgeConfig } from '../config/schema';
 import type { Bootstrap } from '../imports/envoy-types';
-import { adminCluster, backendCluster } from './clusters';
-import { perReplicaLimits } from './limits';
+import { adminCluster } from './clusters';
+import { processLimits } from './limits';
 import { readyListener, websocketListener } from './listeners';
+import { buildLiveResources, EnvoyLiveResources, liveConfigSource } from './live';
 import { ENVOY_NAMES } from './names';
 import { overloadManager } from './overload';
 import { socketAddress } from './proto';
@@ -14,11 +19,22 @@ import { peersCluster } from './rate-limit';
 
 export type EnvoyBootstrap = Bootstrap;
 
-export function buildEnvoyBootstrap(config: EdgeConfig): Bootstrap {
+/** Everything Envoy is given: the static bootstrap and the live resources beside it. */
+export interface EnvoyConfig {
+  readonly bootstrap: Bootstrap;
+  readonly live: EnvoyLiveResources;
+}
+
+export function buildEnvoyConfig(config: EdgeConfig): EnvoyConfig {
+  return { bootstrap: buildEnvoyBootstrap(config), live: buildLiveResources(config) };
+}
+
+/** The static bootstrap only; it reads only the config fields that need a new Envoy process. */
+export function buildEnvoyBootstrap(config: Pick<EdgeConfig, 'envoy'>): Bootstrap {
   return withConfigRevision(assemble(config));
 }
 
-/** The name of the label every Envoy metric carries with the bootstrap's revision. */
+/** The name of the label every Envoy metric carries with the static bootstrap's revision. */
 export const CONFIG_REVISION_TAG = 'config_revision';
 
 /**
@@ -30,15 +46,15 @@ function withConfigRevision(bootstrap: Bootstrap): Bootstrap {
   return { ...bootstrap, stats_config: { stats_tags: [{ tag_name: CONFIG_REVISION_TAG, fixed_value: revision }] } };
 }
 
-function assemble(config: EdgeConfig): Bootstrap {
-  const limits = perReplicaLimits(config);
+function assemble(config: Pick<EdgeConfig, 'envoy'>): Bootstrap {
+  const { envoy } = config;
   return {
     node: { id: 'envoy-proxy', cluster: 'envoy-proxy' },
     admin: {
       // Admin can stop or drain Envoy: loopback only (docs/architecture.md, "Admin stays inside the pod").
-      address: socketAddress('127.0.0.1', config.envoy.adminPort),
+      address: socketAddress('127.0.0.1', envoy.adminPort),
     },
-    // The fleet rate limit divides its bucket by the number of hosts in this cluster.
+    // The fleet rate limit divides its bucket by the number of hosts in this cluster, which must be static.
     cluster_manager: { local_cluster_name: ENVOY_NAMES.peersCluster },
     layered_runtime: {
       layers: [
@@ -50,12 +66,36 @@ function assemble(config: EdgeConfig): Bootstrap {
             'envoy.reloadable_features.least_request_lb_count_pending_requests': true,
           },
         },
+        // The backend's connection caps, live (envoy/clusters.ts, backendCapsRuntime).
+        { name: ENVOY_NAMES.liveRuntimeLayer, rtds_layer: { name: ENVOY_NAMES.liveRuntimeLayer, rtds_config: liveConfigSource('runtime') } },
       ],
     },
+    // The backend cluster, live.
+    dynamic_resources: { cds_config: liveConfigSource('clusters') },
     static_resources: {
-      listeners: [websocketListener(config), readyListener(config)],
-      clusters: [backendCluster(config, limits), adminCluster(config), peersCluster(config)],
+      listeners: [websocketListener(envoy), readyListener(envoy)],
+      clusters: [adminCluster(envoy), peersCluster(config)],
     },
-    overload_manager: overloadManager(limits),
+    overload_manager: overloadManager(processLimits(envoy)),
   };
+}
+
+/**
+ * The bootstrap with the live resources written back inline: the form synth-time validation and
+ * `envoy --mode validate` check, since Envoy's validate mode does not read path config sources.
+ * The backend cluster comes first, as the validator's config-field table expects.
+ */
+export function inlineEnvoyConfig({ bootstrap, live }: EnvoyConfig): Bootstrap {
+  const inline: Bootstrap = structuredClone(bootstrap);
+  delete inline.dynamic_resources;
+  inline.layered_runtime = {
+    layers: (inline.layered_runtime?.layers ?? []).map((layer) =>
+      layer.rtds_layer ? { name: layer.name, static_layer: { ...live.runtime.layer } } : layer,
+    ),
+  };
+  const hcm = inline.static_resources!.listeners![0].filter_chains![0].filters![0].typed_config as Record<string, unknown>;
+  delete hcm.rds;
+  hcm.route_config = structuredClone(live.routes);
+  inline.static_resources!.clusters = [structuredClone(live.backendCluster), ...inline.static_resources!.clusters!];
+  return inline;
 }

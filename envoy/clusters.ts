@@ -2,11 +2,13 @@
 // and the loopback admin behind the ready listener.
 import type { EdgeConfig } from '../config/schema';
 import type { envoy_config_cluster_v3_Cluster as Cluster, envoy_config_cluster_v3_Cluster_CustomClusterType as ClusterType } from '../imports/envoy-types';
-import type { PerReplicaLimits } from './limits';
+import type { BackendLimits } from './limits';
 import { backendDnsName, ENVOY_NAMES, TYPE } from './names';
 import { protoDuration, socketAddress } from './proto';
 
-export function backendCluster(config: EdgeConfig, limits: PerReplicaLimits): Cluster {
+export type BackendClusterInput = Pick<EdgeConfig, 'backend'> & { readonly envoy: Pick<EdgeConfig['envoy'], 'healthCheck' | 'dnsRefreshRate'> };
+
+export function backendCluster(config: BackendClusterInput, limits: Pick<BackendLimits, 'maxConnectionsPerBackendPod'>): Cluster {
   const { backend, envoy } = config;
   const hc = envoy.healthCheck;
   return {
@@ -70,16 +72,36 @@ export function backendCluster(config: EdgeConfig, limits: PerReplicaLimits): Cl
       thresholds: [
         {
           priority: 'DEFAULT',
-          max_connections: limits.maxConnections,
-          max_requests: limits.maxConnections,
-          // Upgrades beyond this get 503 at once (flag UO); those queued get 503 after queueTimeout.
-          max_pending_requests: limits.maxPendingRequests,
+          // The real caps are runtime keys (backendCapsRuntime): a change to them keeps this cluster, and with
+          // it Envoy's count of open connections. These only apply if the runtime layer is missing: fail closed.
+          max_connections: 0,
+          max_requests: 0,
+          max_pending_requests: 0,
           max_retries: 1,
           track_remaining: true,
         },
       ],
+      // Envoy has no runtime key for the per-host cap (measured on 1.40.0), so it stays in the cluster: a change
+      // replaces the cluster and its counts start afresh (docs/behaviour.md, "Changing the edge").
       per_host_thresholds: [{ priority: 'DEFAULT', max_connections: limits.maxConnectionsPerBackendPod }],
     },
+  };
+}
+
+/**
+ * The backend's connection caps, as runtime keys of the live RTDS layer
+ * (`circuit_breakers.<cluster>.<priority>.<threshold>`, Envoy's circuit-breaker runtime). A runtime
+ * update keeps the cluster object, so connections already open keep counting against the new caps
+ * (measured on 1.40.0: with 2 open and the cap raised to 3, exactly one more was admitted).
+ */
+export function backendCapsRuntime(limits: Pick<BackendLimits, 'maxConnections' | 'maxPendingRequests'>): Record<string, number> {
+  const key = (threshold: string) => `circuit_breakers.${ENVOY_NAMES.backendCluster}.default.${threshold}`;
+  return {
+    [key('max_connections')]: limits.maxConnections,
+    // Each upgrade is a request: max_requests caps WebSockets too, so it moves with max_connections.
+    [key('max_requests')]: limits.maxConnections,
+    // Upgrades beyond this get 503 at once (flag UO); those queued get 503 after queueTimeout.
+    [key('max_pending_requests')]: limits.maxPendingRequests,
   };
 }
 
@@ -98,14 +120,14 @@ export function dnsClusterType(refreshMs: number): ClusterType {
 }
 
 /** The admin interface on loopback, reached only through the ready listener's read-only routes. */
-export function adminCluster(config: EdgeConfig): Cluster {
+export function adminCluster(envoy: Pick<EdgeConfig['envoy'], 'adminPort'>): Cluster {
   return {
     name: ENVOY_NAMES.adminCluster,
     type: 'STATIC',
     connect_timeout: '1s',
     load_assignment: {
       cluster_name: ENVOY_NAMES.adminCluster,
-      endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress('127.0.0.1', config.envoy.adminPort) } }] }],
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress('127.0.0.1', envoy.adminPort) } }] }],
     },
   };
 }

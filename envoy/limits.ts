@@ -5,10 +5,11 @@ import type { EdgeConfig } from '../config/schema';
 const HEAP_SHARE_OF_MEMORY_LIMIT = 0.8;
 
 /**
- * Circuit breakers cannot follow membership, so the connection caps are split evenly; the rate limit
- * needs no split: Envoy shares the fleet bucket over the live peers itself (envoy/rate-limit.ts).
+ * The backend caps of one replica (live: runtime keys and the backend cluster). Circuit breakers cannot
+ * follow membership, so the connection caps are split evenly; the rate limit needs no split: Envoy
+ * shares the fleet bucket over the live peers itself (envoy/rate-limit.ts).
  */
-export interface PerReplicaLimits {
+export interface BackendLimits {
   readonly maxConnections: number;
   readonly maxConnectionsPerBackendPod: number;
   /**
@@ -17,23 +18,39 @@ export interface PerReplicaLimits {
    * timeout (a replica alone may hold the whole bucket); plain HTTP queues here too.
    */
   readonly maxPendingRequests: number;
+}
+
+/** What one Envoy process is sized to (static: the bootstrap and the container). */
+export interface ProcessLimits {
   readonly maxDownstreamConnections: number;
   /** Worker threads: one per whole CPU of the limit, at least one. */
   readonly concurrency: number;
   readonly maxHeapSizeBytes: number;
 }
 
-/** Splits the fleet-wide totals across replicas. The config rules have already refused uneven splits. */
-export function perReplicaLimits(config: EdgeConfig): PerReplicaLimits {
-  const { replicas, rateLimit, connections, resources } = config.envoy;
+export type PerReplicaLimits = BackendLimits & ProcessLimits;
+
+/** Splits the fleet-wide backend totals across replicas. The config rules have already refused uneven splits. */
+export function backendLimits(envoy: Pick<EdgeConfig['envoy'], 'replicas' | 'rateLimit' | 'connections'>): BackendLimits {
+  const { replicas, rateLimit, connections } = envoy;
   return {
     maxConnections: connections.maxTotal / replicas,
     maxConnectionsPerBackendPod: connections.maxPerBackendPod / replicas,
     maxPendingRequests:
       rateLimit.maxTokens + Math.ceil(connections.queueTimeout / rateLimit.fillInterval) * rateLimit.tokensPerFill,
+  };
+}
+
+export function processLimits(envoy: Pick<EdgeConfig['envoy'], 'replicas' | 'resources' | 'maxDownstreamConnections'>): ProcessLimits {
+  const { replicas, resources } = envoy;
+  return {
     // Rounded down, so the fleet never accepts more than the configured total.
-    maxDownstreamConnections: Math.floor(config.envoy.maxDownstreamConnections / replicas),
+    maxDownstreamConnections: Math.floor(envoy.maxDownstreamConnections / replicas),
     concurrency: Math.max(1, Math.floor(resources.cpuLimit.millicores / 1000)),
     maxHeapSizeBytes: Math.floor(resources.memoryLimit.bytes * HEAP_SHARE_OF_MEMORY_LIMIT),
   };
+}
+
+export function perReplicaLimits(config: Pick<EdgeConfig, 'envoy'>): PerReplicaLimits {
+  return { ...backendLimits(config.envoy), ...processLimits(config.envoy) };
 }

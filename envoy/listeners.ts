@@ -6,18 +6,34 @@ import type {
   envoy_config_accesslog_v3_AccessLog as AccessLog,
   envoy_config_listener_v3_Listener as Listener,
   envoy_config_route_v3_HeaderMatcher as HeaderMatcher,
-  envoy_config_route_v3_RouteAction as RouteAction,
   envoy_extensions_filters_network_http_connection_manager_v3_ResponseMapper as ResponseMapper,
 } from '../imports/envoy-types';
+import { liveConfigSource } from './live';
 import { ENVOY_NAMES, READ_ONLY_ADMIN_PATHS, TYPE } from './names';
 import { protoDuration, socketAddress } from './proto';
-import { fleetWebsocketRateLimit, rateLimitFilterDeclaration } from './rate-limit';
+import { rateLimitFilterDeclaration } from './rate-limit';
+import { upgradeIsWebsocket } from './routes';
 
 /** A fresh object each time, so no two listeners share one (a later edit of one must not change the other). */
 const routerFilter = () => ({ name: 'envoy.filters.http.router', typed_config: { '@type': TYPE.router } }) as const;
 
-export function websocketListener(config: EdgeConfig): Listener {
-  const { envoy } = config;
+/**
+ * Bounds the arrival of a whole request. It also runs while an upgrade waits for a backend slot, so it
+ * sits above the longest `envoy.connections.queueTimeout` the config allows (60 s), which the upgrade
+ * route enforces itself; a constant, so that no config value puts it in the static part.
+ */
+export const REQUEST_TIMEOUT = '65s';
+
+/** Before a route is chosen (the headers arrive within request_headers_timeout); each route sets its own after. */
+const STREAM_IDLE_TIMEOUT_BEFORE_ROUTING = '300s';
+
+export type WebsocketListenerInput = Pick<EdgeConfig['envoy'], 'listenerPort' | 'connectionIdleTimeout'>;
+
+/**
+ * The public listener. Static: a change to anything in a listener drains it, which closes every
+ * WebSocket it carries, so its routes come from the live directory (RDS, envoy/routes.ts).
+ */
+export function websocketListener(envoy: WebsocketListenerInput): Listener {
   const connectionManager: AnyOf<typeof TYPE.hcm> = {
     '@type': TYPE.hcm,
     stat_prefix: ENVOY_NAMES.websocketStatPrefix,
@@ -28,10 +44,8 @@ export function websocketListener(config: EdgeConfig): Listener {
     normalize_path: true,
     merge_slashes: true,
     upgrade_configs: [{ upgrade_type: 'websocket' }],
-    // An idle WebSocket is an open stream: this, not the route timeout, bounds it.
-    stream_idle_timeout: protoDuration(envoy.streamIdleTimeout),
-    // Bounds how long an upgrade waits for a free backend slot; disarmed once the 101 starts.
-    request_timeout: protoDuration(envoy.connections.queueTimeout),
+    stream_idle_timeout: STREAM_IDLE_TIMEOUT_BEFORE_ROUTING,
+    request_timeout: REQUEST_TIMEOUT,
     request_headers_timeout: '10s',
     // After Envoy answers or resets a stream (an idle timeout, say), it waits this long for the
     // client to close before closing the connection itself: Envoy's default, stated.
@@ -43,30 +57,7 @@ export function websocketListener(config: EdgeConfig): Listener {
     access_log: [jsonStdoutAccessLog()],
     access_log_options: { flush_log_on_tunnel_successfully_established: true },
     local_reply_config: { mappers: [queueTimeoutAsUnavailable()] },
-    route_config: {
-      name: 'websocket_routes',
-      virtual_hosts: [
-        {
-          name: 'websocket_backend',
-          domains: ['*'],
-          routes: [
-            {
-              name: ENVOY_NAMES.websocketRoute,
-              match: { prefix: '/', headers: [upgradeIsWebsocket()] },
-              route: upgradeToBackend(),
-              typed_per_filter_config: { 'envoy.filters.http.local_ratelimit': fleetWebsocketRateLimit(config) },
-            },
-            {
-              name: ENVOY_NAMES.plainRoute,
-              match: { prefix: '/' },
-              // Bounds the whole request, a wait for a backend slot included (request_timeout stops
-              // once a plain request has arrived whole).
-              route: { cluster: ENVOY_NAMES.backendCluster, timeout: protoDuration(envoy.plainHttpTimeout) },
-            },
-          ],
-        },
-      ],
-    },
+    rds: { route_config_name: ENVOY_NAMES.websocketRouteConfig, config_source: liveConfigSource('routes') },
     http_filters: [{ name: 'envoy.filters.http.local_ratelimit', typed_config: rateLimitFilterDeclaration() }, routerFilter()],
   };
   return {
@@ -78,21 +69,18 @@ export function websocketListener(config: EdgeConfig): Listener {
   };
 }
 
-function upgradeIsWebsocket(): HeaderMatcher {
-  return { name: 'upgrade', string_match: { exact: 'websocket', ignore_case: true } };
-}
-
-function upgradeToBackend(): RouteAction {
-  // timeout 0s: RouteAction.timeout defaults to 15 s, which must never apply to a long-lived WebSocket.
-  return { cluster: ENVOY_NAMES.backendCluster, timeout: '0s' };
-}
-
-/** A client that waited queueTimeout for a backend slot gets 503 (capacity), not 408 (its own fault). */
+/**
+ * An upgrade that waited the whole queueTimeout for a backend slot (the upgrade route's timeout:
+ * 504, flag UT) gets 503 with retry-after: the edge is full, not the backend slow.
+ */
 function queueTimeoutAsUnavailable(): ResponseMapper {
   return {
     filter: {
-      status_code_filter: {
-        comparison: { op: 'EQ', value: { default_value: 408, runtime_key: 'websocket.queue_timeout_status' } },
+      and_filter: {
+        filters: [
+          { response_flag_filter: { flags: ['UT'] } },
+          { header_filter: { header: upgradeIsWebsocket() } },
+        ],
       },
     },
     status_code: 503,
@@ -129,7 +117,7 @@ function jsonStdoutAccessLog(): AccessLog {
   };
 }
 
-export function readyListener(config: EdgeConfig): Listener {
+export function readyListener(envoy: Pick<EdgeConfig['envoy'], 'readyPort'>): Listener {
   const getOnly: HeaderMatcher = { name: ':method', string_match: { exact: 'GET' } };
   const connectionManager: AnyOf<typeof TYPE.hcm> = {
     '@type': TYPE.hcm,
@@ -167,7 +155,7 @@ export function readyListener(config: EdgeConfig): Listener {
   };
   return {
     name: ENVOY_NAMES.readyListener,
-    address: socketAddress('0.0.0.0', config.envoy.readyPort),
+    address: socketAddress('0.0.0.0', envoy.readyPort),
     // Probes and the ALB health check must get through when the client connection cap is reached,
     // or a busy replica would be restarted (liveness) and cut every WebSocket on it.
     ignore_global_conn_limit: true,

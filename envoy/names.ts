@@ -11,9 +11,12 @@ export const ENVOY_NAMES = {
   adminCluster: 'admin_loopback',
   /** The Envoy replicas themselves: the local cluster the fleet rate limit shares its bucket over. */
   peersCluster: 'envoy_peers',
+  websocketRouteConfig: 'websocket_routes',
   websocketRoute: 'websocket_upgrade',
   plainRoute: 'plain_http',
   readyPath: '/ready',
+  /** The RTDS layer that holds the backend cluster's live connection caps. */
+  liveRuntimeLayer: 'live',
   /** stat_prefix of the WebSocket listener's connection manager and of its rate limit. */
   websocketStatPrefix: 'websocket',
   rateLimitStatPrefix: 'websocket_upgrades',
@@ -38,11 +41,11 @@ export const TYPE = {
 } as const satisfies Record<string, TypeUrl>;
 
 /** The backend's headless Service name as resolved from inside the cluster. */
-export function backendDnsName(config: EdgeConfig): string {
+export function backendDnsName(config: Pick<EdgeConfig, 'backend'>): string {
   return `${config.backend.serviceName}.${config.backend.namespace}.svc.cluster.local`;
 }
 
 /** The peers Service (the ready Envoy pods) as resolved from inside the cluster. */
-export function peersDnsName(config: EdgeConfig): string {
+export function peersDnsName(config: Pick<EdgeConfig, 'envoy'>): string {
   return `${EDGE_NAMES.peersService}.${config.envoy.namespace}.svc.cluster.local`;
 }

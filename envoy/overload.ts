@@ -1,10 +1,10 @@
 // The overload manager: a heap ceiling sized from the memory limit, and the per-replica cap on
 // client connections (the ready listener is exempt from it).
 import type { envoy_config_overload_v3_OverloadManager as OverloadManager } from '../imports/envoy-types';
-import type { PerReplicaLimits } from './limits';
+import type { ProcessLimits } from './limits';
 import { TYPE } from './names';
 
-export function overloadManager(limits: PerReplicaLimits): OverloadManager {
+export function overloadManager(limits: ProcessLimits): OverloadManager {
   const heapAbove = (value: number) => [{ name: 'envoy.resource_monitors.fixed_heap', threshold: { value } }];
   return {
     refresh_interval: '0.250s',

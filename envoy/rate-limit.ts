@@ -19,8 +19,7 @@ const always = (runtimeKey: string) => ({
 });
 
 /** With N peers, each replica admits 1/N of the bucket: an upgrade costs it N tokens. */
-export function fleetWebsocketRateLimit(config: EdgeConfig): AnyOf<typeof TYPE.localRateLimit> {
-  const { rateLimit } = config.envoy;
+export function fleetWebsocketRateLimit(rateLimit: EdgeConfig['envoy']['rateLimit']): AnyOf<typeof TYPE.localRateLimit> {
   return {
     '@type': TYPE.localRateLimit,
     stat_prefix: ENVOY_NAMES.rateLimitStatPrefix,
@@ -48,7 +47,7 @@ export function rateLimitFilterDeclaration(): AnyOf<typeof TYPE.localRateLimit> 
  * The ready Envoy pods, found through a headless Service. Envoy never connects to them: the
  * cluster exists to be counted by the fleet rate limit.
  */
-export function peersCluster(config: EdgeConfig): Cluster {
+export function peersCluster(config: Pick<EdgeConfig, 'envoy'>): Cluster {
   return {
     name: ENVOY_NAMES.peersCluster,
     cluster_type: dnsClusterType(PEERS_DNS_REFRESH_MS),

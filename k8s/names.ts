@@ -8,6 +8,8 @@ export const EDGE_NAMES = {
   deployment: 'envoy-proxy',
   serviceAccount: 'envoy-proxy',
   bootstrapConfigMap: 'envoy-proxy-bootstrap',
+  /** The live part of Envoy's config (routes, backend cluster, caps), reloaded without a restart. */
+  liveConfigMap: 'envoy-proxy-live',
   service: 'envoy-proxy-service',
   /** Headless, over the ready Envoy pods: the members of the fleet rate limit. */
   peersService: 'envoy-proxy-peers',

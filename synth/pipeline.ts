@@ -12,7 +12,7 @@ import { LbControllerChart } from '../charts/lb-controller';
 import { MonitoringChart } from '../charts/monitoring';
 import { ConfigError } from '../config/errors';
 import { Environment, LoadedConfig, loadEnvironments } from '../config/load';
-import { buildEnvoyBootstrap } from '../envoy/bootstrap';
+import { buildEnvoyConfig, inlineEnvoyConfig } from '../envoy/bootstrap';
 import { assertValidEnvoyBootstrap } from '../envoy/validate';
 import { TRACKING_ID_ANNOTATION, trackingId } from '../k8s/argocd-sync';
 import { edgeApplicationName, rootApplicationName } from '../k8s/names';
@@ -52,16 +52,17 @@ export function synthesize(loaded: LoadedConfig, root: string): void {
 
 function synthesizeEnvironment({ name, config }: Environment, root: string, app: (dir: string) => App): void {
   const paths = outputPaths(name);
-  const bootstrap = buildEnvoyBootstrap(config);
+  const envoy = buildEnvoyConfig(config);
   // Checked against Envoy's own API definitions before any file is written, so a bad value stops here
-  // rather than crash-looping the pods. The container exposes both ports; the Service targets the listener.
+  // rather than crash-looping the pods or being rejected by a running Envoy. The live resources are
+  // checked written back inline. The container exposes both ports; the Service targets the listener.
   const { listenerPort, readyPort } = config.envoy;
-  assertValidEnvoyBootstrap(bootstrap, {
+  assertValidEnvoyBootstrap(inlineEnvoyConfig(envoy), {
     ports: { containerPorts: [listenerPort, readyPort], serviceTargetPorts: [listenerPort] },
   });
 
   const edge = app(paths.edge);
-  new EnvoyEdgeChart(edge, 'envoy-edge', { config, bootstrap });
+  new EnvoyEdgeChart(edge, 'envoy-edge', { config, envoy });
   if (config.monitoring.enabled) new MonitoringChart(edge, 'monitoring', { config });
   markTrackedBy(edge, { name: edgeApplicationName(config), destinationNamespace: config.envoy.namespace });
   edge.synth();

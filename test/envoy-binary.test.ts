@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { cachedEnvoyBinary, envoyVersionOfImage, validateWithEnvoy } from './live/harness/envoy-binary';
-import { committedEdges } from './live/harness/envoy-fleet';
+import { committedEdges, inlineBootstrap } from './live/harness/envoy-fleet';
 
 const edges = committedEdges();
 const [edge] = edges.values();
@@ -13,14 +13,14 @@ const binary = version ? cachedEnvoyBinary(version) : undefined;
 
 if (binary) {
   test.each([...edges.keys()])(`GIVEN the cached Envoy ${version} WHEN it validates environment %s's committed bootstrap THEN it accepts it with no warning`, (environment) => {
-    const { bootstrap, image } = edges.get(environment)!;
-    expect(envoyVersionOfImage(image)).toBe(version);
-    expect(validateWithEnvoy(binary, bootstrap)).toEqual({ status: 0, warnings: [] });
+    const edge = edges.get(environment)!;
+    expect(envoyVersionOfImage(edge.image)).toBe(version);
+    expect(validateWithEnvoy(binary, inlineBootstrap(edge))).toEqual({ status: 0, warnings: [] });
   });
 } else {
   test(`GIVEN Envoy ${version} is not cached THEN the live suite, which installs it, makes this check`, () => {
     const liveCheck = readFileSync(path.join(__dirname, 'live', 'validate.live.test.ts'), 'utf8');
-    expect(liveCheck).toContain('validateWithEnvoy(envoyBinaryFor(edge), edge.bootstrap)');
+    expect(liveCheck).toContain('validateWithEnvoy(envoyBinaryFor(edge), inlineBootstrap(edge))');
     expect(liveCheck).toContain('committedEdges()');
   });
 }

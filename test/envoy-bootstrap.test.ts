@@ -1,9 +1,9 @@
 // Behaviour of the Envoy bootstrap, one test per behaviour the edge promises.
-import { buildEnvoyBootstrap } from '../envoy/bootstrap';
-import { perReplicaLimits } from '../envoy/limits';
-import { configWith } from './helpers';
 
-const bootstrap = buildEnvoyBootstrap(configWith()) as any;
+import { perReplicaLimits } from '../envoy/limits';
+import { configWith, inlineBootstrapFor } from './helpers';
+
+const bootstrap = inlineBootstrapFor(configWith()) as any;
 const listeners: any[] = bootstrap.static_resources.listeners;
 const clusters: any[] = bootstrap.static_resources.clusters;
 const hcmOf = (listener: any) => listener.filter_chains[0].filters[0].typed_config;
@@ -21,17 +21,25 @@ describe('listener', () => {
     expect(websocketHcm.upgrade_configs).toEqual([{ upgrade_type: 'websocket' }]);
   });
 
-  test('GIVEN a long-lived WebSocket THEN no route timeout applies to upgrades, so the 15 s default can never cut it', () => {
-    expect(upgradeRoute.route.timeout).toBe('0s');
+  test('GIVEN an upgrade THEN its route timeout is the queue timeout, which ends at the 101 (live: a socket idle past it still echoes)', () => {
+    expect(upgradeRoute.route.timeout).toBe('5s');
   });
 
-  test('GIVEN idle timeouts in the config THEN the stream and connection idle timeouts are exactly those', () => {
-    const hcm = hcmOf(
-      (buildEnvoyBootstrap(configWith({ envoy: { streamIdleTimeout: '2h', connectionIdleTimeout: '90m' } })) as any)
-        .static_resources.listeners[0],
-    );
-    expect(hcm.stream_idle_timeout).toBe('7200s');
+  test('GIVEN idle timeouts in the config THEN each route\'s idle timeout is streamIdleTimeout and the connection idle timeout is connectionIdleTimeout', () => {
+    const custom = inlineBootstrapFor(configWith({ envoy: { streamIdleTimeout: '2h', connectionIdleTimeout: '90m' } })) as any;
+    const hcm = hcmOf(custom.static_resources.listeners[0]);
+    expect(hcm.route_config.virtual_hosts[0].routes.map((r: any) => r.route.idle_timeout)).toEqual(['7200s', '7200s']);
     expect(hcm.common_http_protocol_options.idle_timeout).toBe('5400s');
+  });
+
+  test('GIVEN any config THEN the listener\'s own timeouts are constants, so no config value puts the listener (whose change drains every socket) in play', () => {
+    const other = hcmOf((inlineBootstrapFor(configWith({ envoy: { streamIdleTimeout: '2h', connections: { queueTimeout: '60s' }, plainHttpTimeout: '1h' } })) as any)
+      .static_resources.listeners[0]);
+    for (const field of ['stream_idle_timeout', 'request_timeout', 'request_headers_timeout', 'delayed_close_timeout']) {
+      expect({ field, value: other[field] }).toEqual({ field, value: websocketHcm[field] });
+    }
+    // request_timeout also runs while an upgrade waits, so it must outlast the longest queue timeout allowed (60 s).
+    expect(Number(websocketHcm.request_timeout.replace(/s$/, ''))).toBeGreaterThan(60);
   });
 
   test('GIVEN the ALB in front THEN the client address is taken from X-Forwarded-For with the ALB as the one trusted hop', () => {
@@ -69,7 +77,7 @@ describe('rate limit on new WebSockets (its behaviour is proven in test/live/rat
 
   test.each([1, 2, 5])('GIVEN %i replicas THEN the bucket is the same: the replica count never enters it', (replicas) => {
     const connections = { maxTotal: 10 * replicas, maxPerBackendPod: 2 * replicas };
-    expect(bucketOf(buildEnvoyBootstrap(configWith({ envoy: { replicas, connections } })))).toEqual(bucketOf(bootstrap));
+    expect(bucketOf(inlineBootstrapFor(configWith({ envoy: { replicas, connections } })))).toEqual(bucketOf(bootstrap));
   });
 
   test('GIVEN the peers THEN they are the ready Envoy pods, found through their headless Service and re-resolved every second', () => {
@@ -103,11 +111,18 @@ describe('rate limit on new WebSockets (its behaviour is proven in test/live/rat
 });
 
 describe('connection cap (its behaviour is proven in test/live/connection-cap.live.test.ts)', () => {
-  test('GIVEN 8 connections in total and 2 per pod over 2 replicas THEN each replica allows 4 in total and 1 per pod', () => {
-    const [thresholds] = backend.circuit_breakers.thresholds;
-    expect(thresholds.max_connections).toBe(4);
-    expect(thresholds.max_requests).toBe(4);
+  const runtime = bootstrap.layered_runtime.layers.find((l: any) => l.name === 'live').static_layer;
+  const capKey = (threshold: string) => `circuit_breakers.websocket_backend.default.${threshold}`;
+
+  test('GIVEN 8 connections in total and 2 per pod over 2 replicas THEN each replica allows 4 in total (live runtime keys) and 1 per pod', () => {
+    expect(runtime[capKey('max_connections')]).toBe(4);
+    expect(runtime[capKey('max_requests')]).toBe(4);
     expect(backend.circuit_breakers.per_host_thresholds).toEqual([{ priority: 'DEFAULT', max_connections: 1 }]);
+  });
+
+  test('GIVEN the runtime layer is missing THEN the cluster\'s own thresholds fail closed (0), never Envoy\'s default of 1024', () => {
+    const [thresholds] = backend.circuit_breakers.thresholds;
+    expect([thresholds.max_connections, thresholds.max_requests, thresholds.max_pending_requests]).toEqual([0, 0, 0]);
   });
 
   test.each([1, 2])('GIVEN %i replicas THEN the per-replica caps add up to the fleet totals 8 and 2', (replicas) => {
@@ -116,23 +131,25 @@ describe('connection cap (its behaviour is proven in test/live/connection-cap.li
     expect(limits.maxConnectionsPerBackendPod * replicas).toBe(2);
   });
 
-  test('GIVEN the cap is reached THEN a waiting upgrade is answered 503 within the queue timeout, never left hanging', () => {
-    expect(websocketHcm.request_timeout).toBe('5s');
+  test('GIVEN the cap is reached THEN an upgrade that timed out waiting (flag UT) is answered 503 with retry-after, not 504', () => {
     const mapper = websocketHcm.local_reply_config.mappers[0];
-    expect(mapper.filter.status_code_filter.comparison.value.default_value).toBe(408);
+    expect(mapper.filter.and_filter.filters).toEqual([
+      { response_flag_filter: { flags: ['UT'] } },
+      { header_filter: { header: { name: 'upgrade', string_match: { exact: 'websocket', ignore_case: true } } } },
+    ]);
     expect(mapper.status_code).toBe(503);
   });
 
   test('GIVEN a burst of 10 and 1 token per second THEN the wait queue holds every upgrade the bucket admits within the 5 s queue timeout (10 + 5)', () => {
-    expect(backend.circuit_breakers.thresholds[0].max_pending_requests).toBe(15);
-    const slower = buildEnvoyBootstrap(configWith({ envoy: { rateLimit: { maxTokens: 20, tokensPerFill: 2, fillInterval: '500ms' } } })) as any;
-    expect(slower.static_resources.clusters[0].circuit_breakers.thresholds[0].max_pending_requests).toBe(20 + 10 * 2);
+    expect(runtime[capKey('max_pending_requests')]).toBe(15);
+    const slower = inlineBootstrapFor(configWith({ envoy: { rateLimit: { maxTokens: 20, tokensPerFill: 2, fillInterval: '500ms' } } })) as any;
+    expect(slower.layered_runtime.layers[1].static_layer[capKey('max_pending_requests')]).toBe(20 + 10 * 2);
   });
 
   test('GIVEN a plain HTTP request THEN its route is bounded by envoy.plainHttpTimeout, a wait for a slot included', () => {
     const plain = websocketRoutes.find((r) => r !== upgradeRoute);
     expect(plain.route.timeout).toBe('15s');
-    const custom = buildEnvoyBootstrap(configWith({ envoy: { plainHttpTimeout: '3s' } })) as any;
+    const custom = inlineBootstrapFor(configWith({ envoy: { plainHttpTimeout: '3s' } })) as any;
     expect(hcmOf(custom.static_resources.listeners[0]).route_config.virtual_hosts[0].routes[1].route.timeout).toBe('3s');
   });
 });

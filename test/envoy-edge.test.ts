@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { EnvoyEdgeChart, shutdownTiming } from '../charts/envoy-edge';
-import type { EdgeConfig } from '../config/schema';
+import type { EdgeConfig, EdgeConfigInput } from '../config/schema';
 import { configWith, findObject, K8sObject, synthObjects } from './helpers';
 
 const synthEdge = (config: EdgeConfig = configWith()): K8sObject[] =>
@@ -75,12 +75,54 @@ describe('deployment', () => {
     }
   });
 
-  test('GIVEN a change to the bootstrap THEN the pod template changes, so the pods roll', () => {
+  test('GIVEN a change to the static bootstrap THEN the pod template changes, so the pods roll', () => {
     const hashOf = (objs: K8sObject[]) =>
       findObject(objs, 'Deployment').spec.template.metadata.annotations['envoy-edge/bootstrap-sha256'];
     const mounted = findObject(objects, 'ConfigMap', 'envoy-proxy-bootstrap').data['envoy.yaml'];
     expect(hashOf(objects)).toBe(createHash('sha256').update(mounted).digest('hex'));
-    expect(hashOf(synthEdge(configWith({ envoy: { streamIdleTimeout: '2h' } })))).not.toBe(hashOf(objects));
+    expect(hashOf(synthEdge(configWith({ envoy: { connectionIdleTimeout: '2h' } })))).not.toBe(hashOf(objects));
+  });
+
+  // The list: each of these changed alone reaches Envoy through the live ConfigMap, with no rollout.
+  const liveChanges: [string, EdgeConfigInput][] = [
+    ['envoy.rateLimit.maxTokens', { envoy: { rateLimit: { maxTokens: 20 } } }],
+    ['envoy.rateLimit.fillInterval', { envoy: { rateLimit: { fillInterval: '2s' } } }],
+    ['envoy.connections.maxTotal', { envoy: { connections: { maxTotal: 12 } } }],
+    ['envoy.connections.maxPerBackendPod', { envoy: { connections: { maxPerBackendPod: 4 } } }],
+    ['envoy.connections.queueTimeout', { envoy: { connections: { queueTimeout: '10s' } } }],
+    ['envoy.healthCheck.interval', { envoy: { healthCheck: { interval: '10s' } } }],
+    ['envoy.healthCheck.unhealthyThreshold', { envoy: { healthCheck: { unhealthyThreshold: 5 } } }],
+    ['envoy.plainHttpTimeout', { envoy: { plainHttpTimeout: '30s' } }],
+    ['envoy.streamIdleTimeout', { envoy: { streamIdleTimeout: '2h' } }],
+    ['envoy.dnsRefreshRate', { envoy: { dnsRefreshRate: '10s' } }],
+  ];
+  const deploymentOf = (objs: K8sObject[]) => findObject(objs, 'Deployment');
+  const liveOf = (objs: K8sObject[]) => findObject(objs, 'ConfigMap', 'envoy-proxy-live').data;
+
+  test.each(liveChanges)('GIVEN %s changed alone THEN only the live ConfigMap changes: the Deployment and the bootstrap stay byte-for-byte', (_field, change) => {
+    const changed = synthEdge(configWith(change));
+    expect(deploymentOf(changed)).toEqual(deploymentOf(objects));
+    expect(findObject(changed, 'ConfigMap', 'envoy-proxy-bootstrap')).toEqual(findObject(objects, 'ConfigMap', 'envoy-proxy-bootstrap'));
+    expect(liveOf(changed)).not.toEqual(liveOf(objects));
+  });
+
+  test.each([
+    ['envoy.image', { envoy: { image: 'envoyproxy/envoy:v1.40.1' } }],
+    ['envoy.resources.memoryLimit', { envoy: { resources: { memoryLimit: '512Mi', memoryRequest: '256Mi' } } }],
+  ] as [string, EdgeConfigInput][])('GIVEN %s changed THEN the pod template changes, so the pods roll', (_field, change) => {
+    expect(deploymentOf(synthEdge(configWith(change))).spec.template).not.toEqual(deploymentOf(objects).spec.template);
+  });
+
+  test('GIVEN the live ConfigMap THEN it is mounted as a directory of its own (a subPath mount never updates)', () => {
+    const mount = envoy.volumeMounts.find((m: any) => m.name === 'live');
+    expect(mount).toEqual({ name: 'live', mountPath: '/etc/envoy-live', readOnly: true });
+    expect(podSpec.volumes.find((v: any) => v.name === 'live')).toEqual({ name: 'live', configMap: { name: 'envoy-proxy-live' } });
+    expect(Object.keys(liveOf(objects)).sort()).toEqual(['clusters.yaml', 'routes.yaml', 'runtime.yaml']);
+    for (const [file, text] of Object.entries(liveOf(objects) as Record<string, string>)) {
+      const response = parseYaml(text);
+      expect({ file, version: response.version_info }).toEqual({ file, version: expect.stringMatching(/^[0-9a-f]{12}$/) });
+      expect(response.resources).toHaveLength(1);
+    }
   });
 
   test('GIVEN the ConfigMap THEN it holds the bootstrap Envoy reads from its --config-path', () => {

@@ -72,14 +72,14 @@ export const router: AnyOf<typeof ROUTER> = { '@type': ROUTER, suppress_envoy_he
 // The bootstrap builder is typed by these definitions: an edit that misspells a field in any of its
 // pieces does not compile. Each line below is such an edit of the real builder's output.
 const config = configWith();
-const listener = websocketListener(config);
+const listener = websocketListener(config.envoy);
 export const builderEdits: unknown[] = [
   // @ts-expect-error misspelt field of a Listener returned by the builder
   { ...listener, per_conection_buffer_limit_bytes: 1 } satisfies ReturnType<typeof websocketListener>,
   // @ts-expect-error misspelt field of the whole Bootstrap
   { ...buildEnvoyBootstrap(config), overload_manger: {} } satisfies ReturnType<typeof buildEnvoyBootstrap>,
   // @ts-expect-error a wrong shape inside the fleet rate limit (a bucket size as a string)
-  { ...fleetWebsocketRateLimit(config), token_bucket: { max_tokens: '10' } } satisfies ReturnType<typeof fleetWebsocketRateLimit>,
+  { ...fleetWebsocketRateLimit(config.envoy.rateLimit), token_bucket: { max_tokens: '10' } } satisfies ReturnType<typeof fleetWebsocketRateLimit>,
 ];
 
 test('GIVEN the typed builder THEN its output is a Bootstrap, and the edits above fail to compile (tsc in npm test)', () => {

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import { buildEnvoyBootstrap } from '../envoy/bootstrap';
+
 import { READ_ONLY_ADMIN_PATHS } from '../envoy/names';
 import {
   assertValidEnvoyBootstrap,
@@ -17,7 +17,7 @@ import {
   inspectEnvoyBootstrap,
   validateEnvoyBootstrap,
 } from '../envoy/validate';
-import { configWith, PROJECT_ROOT } from './helpers';
+import { configWith, inlineBootstrapFor, PROJECT_ROOT } from './helpers';
 
 const WEBSOCKET_HCM = 'static_resources.listeners[0].filter_chains[0].filters[0].typed_config';
 const READY_HCM = 'static_resources.listeners[1].filter_chains[0].filters[0].typed_config';
@@ -28,7 +28,7 @@ const CATCH_ALL_READY_ROUTE = `${READY_HCM}.route_config.virtual_hosts[0].routes
 const BACKEND_CLUSTER = 'static_resources.clusters[0]';
 
 type Bootstrap = any;
-const realBootstrap = (): Bootstrap => structuredClone(buildEnvoyBootstrap(configWith()));
+const realBootstrap = (): Bootstrap => structuredClone(inlineBootstrapFor(configWith()));
 const websocketHcm = (b: Bootstrap) => b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
 const readyHcm = (b: Bootstrap) => b.static_resources.listeners[1].filter_chains[0].filters[0].typed_config;
 const upgradeRoute = (b: Bootstrap) => websocketHcm(b).route_config.virtual_hosts[0].routes[0];
@@ -46,7 +46,7 @@ const pathsAndRules = (problems: { path: string; rule: string }[]) => problems.m
 
 describe('the shipped bootstrap', () => {
   test('GIVEN the default config WHEN its bootstrap is validated THEN there is no problem and no notice (envoy --mode validate agrees: test/live/validate.live.test.ts)', () => {
-    const report = inspectEnvoyBootstrap(buildEnvoyBootstrap(configWith()), {
+    const report = inspectEnvoyBootstrap(inlineBootstrapFor(configWith()), {
       ports: { containerPorts: [8080, 9901], serviceTargetPorts: [8080] },
     });
     expect(report.problems).toEqual([]);
@@ -57,7 +57,7 @@ describe('the shipped bootstrap', () => {
     const config = configWith({
       envoy: { replicas: 4, listenerPort: 8443, readyPort: 9443, adminPort: 19443, connections: { maxTotal: 16, maxPerBackendPod: 4 }, rateLimit: { maxTokens: 20 } },
     });
-    expect(validateEnvoyBootstrap(buildEnvoyBootstrap(config), { ports: { containerPorts: [8443, 9443], serviceTargetPorts: [8443] } })).toEqual([]);
+    expect(validateEnvoyBootstrap(inlineBootstrapFor(config), { ports: { containerPorts: [8443, 9443], serviceTargetPorts: [8443] } })).toEqual([]);
   });
 
   test('GIVEN the compiled definitions THEN they name the go-control-plane module and the Envoy API release they come from', () => {
@@ -452,7 +452,7 @@ describe('the validate:envoy command', () => {
 
   test('GIVEN the default bootstrap as YAML THEN it prints one "ok" line and exits 0', () => {
     const file = path.join(dir, 'good.yaml');
-    writeFileSync(file, toYaml(buildEnvoyBootstrap(configWith())));
+    writeFileSync(file, toYaml(inlineBootstrapFor(configWith())));
     const result = run(file);
     expect(result.status).toBe(0);
     expect(result.stdout.trim().split('\n')).toHaveLength(1);

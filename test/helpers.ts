@@ -6,12 +6,19 @@ import { Testing } from 'cdk8s';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { Environment, parseConfig } from '../config/load';
 import type { EdgeConfig, EdgeConfigInput } from '../config/schema';
+import { buildEnvoyConfig, inlineEnvoyConfig } from '../envoy/bootstrap';
+import type { Bootstrap } from '../imports/envoy-types';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
 /** The shipped defaults, optionally with a few fields changed. */
 export function configWith(overrides: EdgeConfigInput = {}): EdgeConfig {
   return parseConfig(overrides);
+}
+
+/** The bootstrap with its live resources written back inline: the form the validator and `envoy --mode validate` check. */
+export function inlineBootstrapFor(config: EdgeConfig): Bootstrap {
+  return inlineEnvoyConfig(buildEnvoyConfig(config));
 }
 
 /** An environment as the loader makes it: its derived project name, and the fields changed. */

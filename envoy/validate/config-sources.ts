@@ -16,15 +16,19 @@ const BACKEND_CLUSTER = 'static_resources.clusters[0]';
 const BACKEND_ENDPOINT = `${BACKEND_CLUSTER}.load_assignment.endpoints[*].lb_endpoints[*].endpoint`;
 const ADMIN_CLUSTER = 'static_resources.clusters[1]';
 const PEERS_ENDPOINT = 'static_resources.clusters[2].load_assignment.endpoints[*].lb_endpoints[*].endpoint';
+const UPGRADE_ROUTE = `${WEBSOCKET_HCM}.route_config.virtual_hosts[*].routes[0]`;
 const PLAIN_HTTP_ROUTE = `${WEBSOCKET_HCM}.route_config.virtual_hosts[*].routes[1]`;
 
-/** Listener and cluster indexes follow the order buildEnvoyBootstrap emits them in. */
+/**
+ * Listener and cluster indexes follow the order of inlineEnvoyConfig: the live routes written into
+ * the first listener, the live backend cluster first, then the static clusters.
+ */
 export const ENVOY_CONFIG_SOURCES: readonly EnvoyConfigSource[] = [
   { pattern: 'admin.address.socket_address.port_value', configField: 'envoy.adminPort' },
   { pattern: 'static_resources.listeners[0].address.socket_address.port_value', configField: 'envoy.listenerPort' },
   { pattern: `${READY_LISTENER}.address.socket_address.port_value`, configField: 'envoy.readyPort' },
-  { pattern: `${WEBSOCKET_HCM}.stream_idle_timeout`, configField: 'envoy.streamIdleTimeout' },
-  { pattern: `${WEBSOCKET_HCM}.request_timeout`, configField: 'envoy.connections.queueTimeout' },
+  { pattern: `${WEBSOCKET_HCM}.route_config.virtual_hosts[*].routes[*].route.idle_timeout`, configField: 'envoy.streamIdleTimeout' },
+  { pattern: `${UPGRADE_ROUTE}.route.timeout`, configField: 'envoy.connections.queueTimeout' },
   { pattern: `${WEBSOCKET_HCM}.common_http_protocol_options.idle_timeout`, configField: 'envoy.connectionIdleTimeout' },
   // The fleet bucket, as configured: Envoy shares it over the peers.
   { pattern: `${RATE_LIMITED_ROUTE}.token_bucket.max_tokens`, configField: 'envoy.rateLimit.maxTokens' },
@@ -41,10 +45,10 @@ export const ENVOY_CONFIG_SOURCES: readonly EnvoyConfigSource[] = [
   { pattern: `${BACKEND_CLUSTER}.health_checks[*].healthy_threshold`, configField: 'envoy.healthCheck.healthyThreshold' },
   { pattern: `${BACKEND_CLUSTER}.health_checks[*].unhealthy_threshold`, configField: 'envoy.healthCheck.unhealthyThreshold' },
   { pattern: `${BACKEND_CLUSTER}.health_checks[*].http_health_check.path`, configField: 'backend.healthPath' },
-  { pattern: `${BACKEND_CLUSTER}.circuit_breakers.thresholds[*].max_connections`, configField: 'envoy.connections.maxTotal' },
-  { pattern: `${BACKEND_CLUSTER}.circuit_breakers.thresholds[*].max_requests`, configField: 'envoy.connections.maxTotal' },
+  { pattern: 'layered_runtime.layers[1].static_layer["circuit_breakers.websocket_backend.default.max_connections"]', configField: 'envoy.connections.maxTotal' },
+  { pattern: 'layered_runtime.layers[1].static_layer["circuit_breakers.websocket_backend.default.max_requests"]', configField: 'envoy.connections.maxTotal' },
   // The queue holds the bucket plus what it refills within the queue timeout.
-  { pattern: `${BACKEND_CLUSTER}.circuit_breakers.thresholds[*].max_pending_requests`, configField: 'envoy.rateLimit.maxTokens' },
+  { pattern: 'layered_runtime.layers[1].static_layer["circuit_breakers.websocket_backend.default.max_pending_requests"]', configField: 'envoy.rateLimit.maxTokens' },
   {
     pattern: `${BACKEND_CLUSTER}.circuit_breakers.per_host_thresholds[*].max_connections`,
     configField: 'envoy.connections.maxPerBackendPod',

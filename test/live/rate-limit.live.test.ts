@@ -137,12 +137,11 @@ function peersRefreshMs(bootstrap: Record<string, any>): number {
 
 test('GIVEN a fleet bucket smaller than the replica count (hand-edited: the config refuses it) THEN no upgrade is ever admitted', async () => {
   const shipped = committedEdge();
-  const bootstrap = structuredClone(shipped.bootstrap);
+  const liveFiles = structuredClone(shipped.liveFiles);
   const replicas = 3;
-  const limit = bootstrap.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config
-    .virtual_hosts[0].routes[0].typed_per_filter_config['envoy.filters.http.local_ratelimit'];
+  const limit = liveFiles['routes.yaml'].resources[0].virtual_hosts[0].routes[0].typed_per_filter_config['envoy.filters.http.local_ratelimit'];
   limit.token_bucket.max_tokens = replicas - 1;
-  const edge = await start({ ...shipped, bootstrap }, { replicas });
+  const edge = await start({ ...shipped, liveFiles }, { replicas });
   const results = await burst(edge, 6);
   await sleep(2 * shipped.config.envoy.rateLimit.fillInterval);
   results.push(...(await burst(edge, 6)));

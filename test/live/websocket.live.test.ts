@@ -22,13 +22,15 @@ test('GIVEN the shipped edge WHEN clients upgrade through both replicas THEN eac
   await closeAll(results.map((r) => r.socket));
 });
 
-test('GIVEN an open WebSocket WHEN it stays idle past Envoy\'s default route timeout (15 s) THEN it still echoes', async () => {
+test('GIVEN an open WebSocket WHEN it stays idle past its route\'s timeout (the queue timeout, which ends at the 101) and Envoy\'s default (15 s) THEN it still echoes', async () => {
   edge = await Edge.start(committedEdge(), { replicas: 1 });
   const socket = (await upgrade(edge.target(0))).socket!;
   const idleMs = 16_000;
   await sleep(idleMs);
   expect(await echo(socket, 'still here')).toBe('still here');
-  report(`idle for ${s(idleMs)} (route timeout 0s, stream idle timeout ${s(edge.config.envoy.streamIdleTimeout)}): still echoes`);
+  const { queueTimeout } = edge.config.envoy.connections;
+  expect(idleMs).toBeGreaterThan(queueTimeout);
+  report(`idle for ${s(idleMs)} (upgrade route timeout ${s(queueTimeout)}, stream idle timeout ${s(edge.config.envoy.streamIdleTimeout)}): still echoes`);
   await closeAll([socket]);
 });
 

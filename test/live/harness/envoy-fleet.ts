@@ -8,13 +8,21 @@ import { parse as parseYaml, parseAllDocuments, stringify as toYaml } from 'yaml
 import { loadEnvironment, loadEnvironments } from '../../../config/load';
 import type { EdgeConfig } from '../../../config/schema';
 import { outputPaths, synthesizeProject } from '../../../synth/pipeline';
+import { EDGE_NAMES } from '../../../k8s/names';
+import { inlineEnvoyConfig } from '../../../envoy/bootstrap';
+import { LIVE_DIR, LIVE_FILES } from '../../../envoy/live';
+import { ConfigMapVolume } from './configmap-volume';
 import { DnsStandin } from './dns-standin';
-import { applyLocalRewrites, formatRewrite, LocalRewrite } from './local-rewrites';
+import { applyLocalRewrites, applyLocalRewritesToLiveFiles, formatRewrite, LocalRewrite, LocalTarget } from './local-rewrites';
 
 /** What the live suite runs: the objects Argo CD would apply, read back from synthesized files. */
 export interface SynthesizedEdge {
   readonly config: EdgeConfig;
   readonly bootstrap: Record<string, any>;
+  /** The live ConfigMap's files (DiscoveryResponses), parsed, by file name. */
+  readonly liveFiles: Record<string, any>;
+  /** The Envoy Deployment as synthesized. */
+  readonly deployment: Record<string, any>;
   /** The Envoy container's args, as in the Deployment. */
   readonly args: readonly string[];
   readonly image: string;
@@ -32,12 +40,15 @@ export function readManifests(dir: string): Record<string, any>[] {
 
 function edgeFrom(objects: Record<string, any>[], config: EdgeConfig): SynthesizedEdge {
   const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'envoy-proxy');
-  const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'envoy-proxy-bootstrap');
-  if (!deployment || !configMap) throw new Error('the synthesized files hold no envoy-proxy Deployment or bootstrap ConfigMap');
+  const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === EDGE_NAMES.bootstrapConfigMap);
+  const liveConfigMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === EDGE_NAMES.liveConfigMap);
+  if (!deployment || !configMap || !liveConfigMap) throw new Error('the synthesized files hold no envoy-proxy Deployment, bootstrap or live ConfigMap');
   const container = deployment.spec.template.spec.containers.find((c: any) => c.name === 'envoy');
   return {
     config,
     bootstrap: parseYaml(configMap.data['envoy.yaml']),
+    liveFiles: Object.fromEntries(Object.entries(liveConfigMap.data as Record<string, string>).map(([file, text]) => [file, parseYaml(text)])),
+    deployment,
     args: container.args,
     image: container.image,
     objects,
@@ -79,6 +90,25 @@ export function synthesizedEdge(overrides: Record<string, unknown>, environment 
   }
 }
 
+/**
+ * The edge's bootstrap with its live files written back inline (envoy/bootstrap.ts,
+ * inlineEnvoyConfig): what `envoy --mode validate` can check, since it does not read path sources.
+ */
+export function inlineBootstrap(edge: Pick<SynthesizedEdge, 'bootstrap' | 'liveFiles'>): Record<string, any> {
+  const only = (file: string) => {
+    const { '@type': _type, ...resource } = edge.liveFiles[file].resources[0];
+    return resource;
+  };
+  return inlineEnvoyConfig({
+    bootstrap: edge.bootstrap,
+    live: { routes: only(LIVE_FILES.routes), backendCluster: only(LIVE_FILES.clusters), runtime: only(LIVE_FILES.runtime) as any },
+  }) as Record<string, any>;
+}
+
+function serializeLiveFiles(files: Record<string, any>): Record<string, string> {
+  return Object.fromEntries(Object.entries(files).map(([file, response]) => [file, toYaml(response)]));
+}
+
 function deepMerge(base: any, overrides: any): any {
   if (typeof base !== 'object' || base === null || typeof overrides !== 'object' || overrides === null) return overrides;
   const merged = { ...base };
@@ -113,6 +143,8 @@ export class EnvoyReplica {
     private readonly child: ChildProcess,
     private readonly workDir: string,
     readonly binary: string,
+    private readonly target: LocalTarget,
+    private readonly liveVolume: ConfigMapVolume,
   ) {
     let buffered = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -145,11 +177,17 @@ export class EnvoyReplica {
     address: string;
     dns: DnsStandin;
   }): Promise<EnvoyReplica> {
-    const { bootstrap, rewrites } = applyLocalRewrites(opts.edge.bootstrap, {
+    const workDir = mkdtempSync(path.join(tmpdir(), `live-${opts.name}-`));
+    const target: LocalTarget = {
       bindAddress: opts.address,
       dnsResolver: opts.dns.address,
-    });
-    const workDir = mkdtempSync(path.join(tmpdir(), `live-${opts.name}-`));
+      liveDir: { from: LIVE_DIR, to: path.join(workDir, 'live') },
+    };
+    const { bootstrap, rewrites } = applyLocalRewrites(opts.edge.bootstrap, target);
+    const liveVolume = new ConfigMapVolume(target.liveDir!.to);
+    const live = applyLocalRewritesToLiveFiles(opts.edge.liveFiles, target);
+    liveVolume.write(serializeLiveFiles(live.files));
+    rewrites.push(...live.rewrites);
     const configPath = path.join(workDir, 'envoy.yaml');
     writeFileSync(configPath, toYaml(bootstrap));
     const args = [...opts.edge.args];
@@ -157,7 +195,7 @@ export class EnvoyReplica {
     // setpriv (util-linux) has the kernel kill Envoy if this process dies in any way, SIGKILL included.
     const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', opts.binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(child);
-    const replica = new EnvoyReplica(opts.name, opts.address, opts.edge, rewrites, child, workDir, opts.binary);
+    const replica = new EnvoyReplica(opts.name, opts.address, opts.edge, rewrites, child, workDir, opts.binary, target, liveVolume);
     await replica.waitUntil(async () => (await replica.readyStatus()) === 200, 15_000, 'answers /ready with 200');
     return replica;
   }
@@ -169,6 +207,19 @@ export class EnvoyReplica {
   /** Envoy's process id (setpriv execs Envoy in its own process). */
   get pid(): number {
     return this.child.pid!;
+  }
+
+  /**
+   * Swaps this replica's live ConfigMap volume to `liveFiles` (DiscoveryResponses by file name, as
+   * read from a synthesized live ConfigMap), the way the kubelet updates a mounted ConfigMap.
+   */
+  swapLive(liveFiles: Record<string, any>): void {
+    this.liveVolume.write(serializeLiveFiles(applyLocalRewritesToLiveFiles(liveFiles, this.target).files));
+  }
+
+  /** Writes raw texts into the live volume (a broken file, say), the kubelet's way. */
+  swapLiveTexts(texts: Record<string, string>): void {
+    this.liveVolume.write(texts);
   }
 
   describeRewrites(): string {
@@ -197,6 +248,13 @@ export class EnvoyReplica {
 
   async stat(name: string): Promise<number> {
     return (await this.stats(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)).get(name) ?? 0;
+  }
+
+  /** A text stat (such as a live file's version_text), or undefined when Envoy has none by that name. */
+  async textStat(name: string): Promise<string | undefined> {
+    const res = await fetch(`http://${this.address}:${this.config.envoy.adminPort}/stats?filter=${encodeURIComponent(`^${name.replace(/\./g, '\\.')}$`)}`);
+    const match = /^[^:]+: "(.*)"$/m.exec(await res.text());
+    return match?.[1];
   }
 
   /** Health of each host of a cluster, keyed by address: true when Envoy would send it traffic. */
