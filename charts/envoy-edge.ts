@@ -10,7 +10,7 @@ import { rolloutSurge } from '../config/rules';
 import type { EdgeConfig } from '../config/schema';
 import { buildEnvoyConfig, EnvoyBootstrap, EnvoyConfig } from '../envoy/bootstrap';
 import { LIVE_DIR, LIVE_FILES, liveDiscoveryFiles } from '../envoy/live';
-import { perReplicaLimits } from '../envoy/limits';
+import { processLimits } from '../envoy/limits';
 import { ENVOY_NAMES } from '../envoy/names';
 import { lintExceptionAnnotations } from '../k8s/lint-exceptions';
 import { EDGE_NAMES } from '../k8s/names';
@@ -56,7 +56,7 @@ export function serializeLiveFiles(envoyConfig: EnvoyConfig): Record<string, str
 }
 
 export function envoyArgs(config: EdgeConfig): string[] {
-  const { concurrency } = perReplicaLimits(config);
+  const { concurrency } = processLimits(config.envoy);
   return [
     '--config-path', `${EDGE_NAMES.bootstrapDir}/${EDGE_NAMES.bootstrapFile}`,
     // One worker per whole CPU of the limit (250m gives 1); Envoy's default is one per host core.
@@ -117,6 +117,102 @@ export function ingressAnnotations(config: EdgeConfig): Record<string, string> {
     annotations['alb.ingress.kubernetes.io/listen-ports'] = '[{"HTTP":80}]';
   }
   return annotations;
+}
+
+/**
+ * The Envoy pod template: everything that rolls the pods when it changes. A pure function of the
+ * config and the static bootstrap text (the live ConfigMap is mounted, never hashed in).
+ */
+export function envoyPodTemplate(config: EdgeConfig, bootstrapText: string): k8s.PodTemplateSpec {
+  const { envoy } = config;
+  const podLabels = { app: EDGE_NAMES.app };
+  const timing = shutdownTiming(config);
+  const readyProbe = (periodSeconds: number, failureThreshold: number): k8s.Probe => ({
+    httpGet: { path: ENVOY_NAMES.readyPath, port: k8s.IntOrString.fromString('ready') },
+    periodSeconds,
+    failureThreshold,
+    timeoutSeconds: 2,
+  });
+  const spread = (topologyKey: string, whenUnsatisfiable: string): k8s.TopologySpreadConstraint => ({
+    maxSkew: 1,
+    topologyKey,
+    whenUnsatisfiable,
+    labelSelector: { matchLabels: podLabels },
+  });
+  return {
+      metadata: {
+        labels: podLabels,
+        // A change of the static bootstrap changes this hash, which rolls the pods; the live ConfigMap is not in it.
+        annotations: { [BOOTSTRAP_HASH_ANNOTATION]: createHash('sha256').update(bootstrapText).digest('hex') },
+      },
+      spec: {
+        serviceAccountName: EDGE_NAMES.serviceAccount,
+        automountServiceAccountToken: false,
+        terminationGracePeriodSeconds: timing.terminationGracePeriodSeconds,
+        securityContext: {
+          runAsNonRoot: true,
+          runAsUser: envoy.runAsUser,
+          runAsGroup: envoy.runAsUser,
+          seccompProfile: { type: 'RuntimeDefault' },
+        },
+        topologySpreadConstraints: [
+          spread('topology.kubernetes.io/zone', 'ScheduleAnyway'),
+          spread('kubernetes.io/hostname', 'DoNotSchedule'),
+        ],
+        containers: [
+          {
+            name: 'envoy',
+            image: envoy.image,
+            imagePullPolicy: 'IfNotPresent',
+            args: envoyArgs(config),
+            ports: [
+              { name: 'websocket', containerPort: envoy.listenerPort, protocol: 'TCP' },
+              { name: 'ready', containerPort: envoy.readyPort, protocol: 'TCP' },
+            ],
+            resources: {
+              limits: {
+                cpu: k8s.Quantity.fromString(envoy.resources.cpuLimit.text),
+                memory: k8s.Quantity.fromString(envoy.resources.memoryLimit.text),
+                'ephemeral-storage': k8s.Quantity.fromString(EPHEMERAL_STORAGE),
+              },
+              requests: {
+                cpu: k8s.Quantity.fromString(envoy.resources.cpuRequest.text),
+                memory: k8s.Quantity.fromString(envoy.resources.memoryRequest.text),
+                'ephemeral-storage': k8s.Quantity.fromString(EPHEMERAL_STORAGE),
+              },
+            },
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: envoy.runAsUser,
+              runAsGroup: envoy.runAsUser,
+              allowPrivilegeEscalation: false,
+              readOnlyRootFilesystem: true,
+              privileged: false,
+              capabilities: { drop: ['ALL'] },
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+            readinessProbe: readyProbe(5, 2),
+            livenessProbe: readyProbe(10, 3),
+            lifecycle: {
+              // Keep serving while the ALB drains this target; it closes the WebSockets it still holds
+              // when deregistration_delay ends, and only then does Envoy get SIGTERM.
+              preStop: { exec: { command: ['sleep', String(timing.preStopSleepSeconds)] } },
+            },
+            volumeMounts: [
+              { name: 'bootstrap', mountPath: EDGE_NAMES.bootstrapDir, readOnly: true },
+              // Its own volume, not a subPath: subPath mounts never see the kubelet's updates.
+              { name: 'live', mountPath: LIVE_DIR, readOnly: true },
+              { name: 'tmp', mountPath: '/tmp' },
+            ],
+          },
+        ],
+        volumes: [
+          { name: 'bootstrap', configMap: { name: EDGE_NAMES.bootstrapConfigMap } },
+          { name: 'live', configMap: { name: EDGE_NAMES.liveConfigMap } },
+          { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('16Mi') } },
+        ],
+      },
+    };
 }
 
 export interface EnvoyEdgeChartProps extends ChartProps {
@@ -248,20 +344,6 @@ export class EnvoyEdgeChart extends Chart {
     wave: Record<string, string>,
   ): void {
     const { envoy } = config;
-    const timing = shutdownTiming(config);
-    const readyProbe = (periodSeconds: number, failureThreshold: number): k8s.Probe => ({
-      httpGet: { path: ENVOY_NAMES.readyPath, port: k8s.IntOrString.fromString('ready') },
-      periodSeconds,
-      failureThreshold,
-      timeoutSeconds: 2,
-    });
-    const spread = (topologyKey: string, whenUnsatisfiable: string): k8s.TopologySpreadConstraint => ({
-      maxSkew: 1,
-      topologyKey,
-      whenUnsatisfiable,
-      labelSelector: { matchLabels: podLabels },
-    });
-
     const spreadReason = 'replicas are kept on separate nodes by a DoNotSchedule topology spread on kubernetes.io/hostname';
     new k8s.KubeDeployment(this, 'deployment', {
       metadata: {
@@ -284,80 +366,7 @@ export class EnvoyEdgeChart extends Chart {
         replicas: envoy.replicas,
         selector: { matchLabels: podLabels },
         ...rolloutStrategy(config),
-        template: {
-          metadata: {
-            labels: podLabels,
-            // A change of the static bootstrap changes this hash, which rolls the pods; the live ConfigMap is not in it.
-            annotations: { [BOOTSTRAP_HASH_ANNOTATION]: createHash('sha256').update(bootstrapText).digest('hex') },
-          },
-          spec: {
-            serviceAccountName: EDGE_NAMES.serviceAccount,
-            automountServiceAccountToken: false,
-            terminationGracePeriodSeconds: timing.terminationGracePeriodSeconds,
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: envoy.runAsUser,
-              runAsGroup: envoy.runAsUser,
-              seccompProfile: { type: 'RuntimeDefault' },
-            },
-            topologySpreadConstraints: [
-              spread('topology.kubernetes.io/zone', 'ScheduleAnyway'),
-              spread('kubernetes.io/hostname', 'DoNotSchedule'),
-            ],
-            containers: [
-              {
-                name: 'envoy',
-                image: envoy.image,
-                imagePullPolicy: 'IfNotPresent',
-                args: envoyArgs(config),
-                ports: [
-                  { name: 'websocket', containerPort: envoy.listenerPort, protocol: 'TCP' },
-                  { name: 'ready', containerPort: envoy.readyPort, protocol: 'TCP' },
-                ],
-                resources: {
-                  limits: {
-                    cpu: k8s.Quantity.fromString(envoy.resources.cpuLimit.text),
-                    memory: k8s.Quantity.fromString(envoy.resources.memoryLimit.text),
-                    'ephemeral-storage': k8s.Quantity.fromString(EPHEMERAL_STORAGE),
-                  },
-                  requests: {
-                    cpu: k8s.Quantity.fromString(envoy.resources.cpuRequest.text),
-                    memory: k8s.Quantity.fromString(envoy.resources.memoryRequest.text),
-                    'ephemeral-storage': k8s.Quantity.fromString(EPHEMERAL_STORAGE),
-                  },
-                },
-                securityContext: {
-                  runAsNonRoot: true,
-                  runAsUser: envoy.runAsUser,
-                  runAsGroup: envoy.runAsUser,
-                  allowPrivilegeEscalation: false,
-                  readOnlyRootFilesystem: true,
-                  privileged: false,
-                  capabilities: { drop: ['ALL'] },
-                  seccompProfile: { type: 'RuntimeDefault' },
-                },
-                readinessProbe: readyProbe(5, 2),
-                livenessProbe: readyProbe(10, 3),
-                lifecycle: {
-                  // Keep serving while the ALB drains this target; it closes the WebSockets it still holds
-                  // when deregistration_delay ends, and only then does Envoy get SIGTERM.
-                  preStop: { exec: { command: ['sleep', String(timing.preStopSleepSeconds)] } },
-                },
-                volumeMounts: [
-                  { name: 'bootstrap', mountPath: EDGE_NAMES.bootstrapDir, readOnly: true },
-                  // Its own volume, not a subPath: subPath mounts never see the kubelet's updates.
-                  { name: 'live', mountPath: LIVE_DIR, readOnly: true },
-                  { name: 'tmp', mountPath: '/tmp' },
-                ],
-              },
-            ],
-            volumes: [
-              { name: 'bootstrap', configMap: { name: EDGE_NAMES.bootstrapConfigMap } },
-              { name: 'live', configMap: { name: EDGE_NAMES.liveConfigMap } },
-              { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('16Mi') } },
-            ],
-          },
-        },
+        template: envoyPodTemplate(config, bootstrapText),
       },
     });
   }

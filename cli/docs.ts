@@ -1,11 +1,18 @@
 // `npm run docs`: writes docs/configuration.md from the config schema (config/reference.ts).
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { parseConfig } from '../config/load';
 import { renderConfigurationReference } from '../config/reference';
+import { appliesColumn } from '../synth/field-effects';
+
+/** The reference as `npm run docs` writes it. */
+export function configurationReference(): string {
+  return renderConfigurationReference(appliesColumn(parseConfig({})));
+}
 
 export const CONFIGURATION_REFERENCE = path.join(__dirname, '..', 'docs', 'configuration.md');
 
 if (require.main === module) {
-  writeFileSync(CONFIGURATION_REFERENCE, renderConfigurationReference());
+  writeFileSync(CONFIGURATION_REFERENCE, configurationReference());
   console.log(`wrote ${path.relative(process.cwd(), CONFIGURATION_REFERENCE)}`);
 }

@@ -89,8 +89,11 @@ function metaOf(schema: z.core.$ZodType): Meta {
   return Object.assign({}, ...unwrapped(schema).reverse().map((s) => (s as z.ZodType).meta() ?? {})) as Meta;
 }
 
-/** The reference as Markdown. */
-export function renderConfigurationReference(): string {
+/**
+ * The reference as Markdown. `applies` says for a field whether a change reaches Envoy live or rolls
+ * its pods; the synth decides that (synth/field-effects.ts), which config/ must not import.
+ */
+export function renderConfigurationReference(applies: (field: string) => string): string {
   const lines = [
     '# Configuration reference',
     '',
@@ -103,11 +106,16 @@ export function renderConfigurationReference(): string {
     'is written. Durations are written `500ms`, `5s`, `10m` or `1h`. Connection and rate-limit numbers are',
     '**fleet totals**: what each replica enforces is derived (docs/behaviour.md).',
     '',
+    'The "applies" column says what a change does to running Envoy pods (docs/behaviour.md, "Changing the',
+    'edge"): **live** reaches every replica through the live ConfigMap within the kubelet\'s update delay, and no',
+    'WebSocket is cut; **rolls the pods** changes the static bootstrap or the pod template, so the pods are',
+    'replaced one at a time; **—** changes other objects only. It is read off the builders themselves.',
+    '',
   ];
   for (const section of configReference()) {
-    lines.push(`## \`${section.name}\``, '', section.description, '', '| field | default | allowed | meaning |', '|---|---|---|---|');
+    lines.push(`## \`${section.name}\``, '', section.description, '', '| field | default | allowed | applies | meaning |', '|---|---|---|---|---|');
     for (const f of section.fields) {
-      lines.push(`| \`${f.path}\` | ${formatDefault(f.default)} | ${escape(f.allowed)} | ${escape(f.description)} |`);
+      lines.push(`| \`${f.path}\` | ${formatDefault(f.default)} | ${escape(f.allowed)} | ${applies(f.path)} | ${escape(f.description)} |`);
     }
     lines.push('');
   }

@@ -1,0 +1,62 @@
+// Which config fields reach Envoy live, and which roll the pods: read off the builders themselves.
+// Each builder runs on a config that records every field it reads. What the static bootstrap or the
+// pod template reads rolls the pods (their hash or spec changes); what only the live resources read
+// applies live. docs/configuration.md's "applies" column is generated from this, so it cannot drift
+// from the code that decides it; test/field-effects.test.ts checks it against real synths.
+import { envoyPodTemplate, serializeBootstrap } from '../charts/envoy-edge';
+import { configReference } from '../config/reference';
+import type { EdgeConfig } from '../config/schema';
+import { buildEnvoyBootstrap } from '../envoy/bootstrap';
+import { buildLiveResources } from '../envoy/live';
+
+export type FieldEffect = 'rolls the pods' | 'live' | '—';
+
+/** The reference's "applies" column: each field's effect with the shipped defaults. */
+export function appliesColumn(config: EdgeConfig): (field: string) => string {
+  const effects = fieldEffects(config);
+  return (field) => {
+    const effect = effects.get(field) ?? '—';
+    return effect === '—' ? effect : `**${effect}**`;
+  };
+}
+
+/** Every config field's effect on a running Envoy, keyed by its path (envoy.rateLimit.maxTokens). */
+export function fieldEffects(config: EdgeConfig): Map<string, FieldEffect> {
+  const fields = configReference().flatMap((section) => section.fields.map((f) => f.path));
+  const rolls = readsOf(config, (c) => {
+    const bootstrap = buildEnvoyBootstrap(c);
+    envoyPodTemplate(c, serializeBootstrap(bootstrap));
+  });
+  const live = readsOf(config, (c) => buildLiveResources(c));
+  const under = (reads: Set<string>, field: string) => [...reads].some((r) => r === field || r.startsWith(`${field}.`));
+  return new Map(
+    fields.map((field): [string, FieldEffect] => [
+      field,
+      under(rolls, field) ? 'rolls the pods' : under(live, field) ? 'live' : '—',
+    ]),
+  );
+}
+
+/** The dotted paths of every value `build` reads from the config. */
+function readsOf(config: EdgeConfig, build: (config: EdgeConfig) => void): Set<string> {
+  const reads = new Set<string>();
+  const track = (value: unknown, path: string): unknown => {
+    if (typeof value !== 'object' || value === null) return value;
+    return new Proxy(value, {
+      get(target, key, receiver) {
+        const child = Reflect.get(target, key, receiver);
+        if (typeof key !== 'string' || typeof child === 'function') return child;
+        const childPath = path ? `${path}.${key}` : key;
+        reads.add(childPath);
+        return track(child, childPath);
+      },
+      // Enumerating an object (a spread, Object.entries) reads all of it.
+      ownKeys(target) {
+        reads.add(path);
+        return Reflect.ownKeys(target);
+      },
+    });
+  };
+  build(track(config, '') as EdgeConfig);
+  return reads;
+}
