@@ -2,7 +2,7 @@
 // config.monitoring.alerts). Each has a summary and a runbook section in docs/monitoring.md.
 import type { EdgeConfig } from '../config/schema';
 import { formatMs } from '../config/kinds';
-import { backendCluster, matchers, upgradeRateLimit, websocketListener } from './selectors';
+import { backendCluster, matchers, upgradeRateLimit } from './selectors';
 
 export interface AlertRule {
   readonly alert: string;
@@ -36,14 +36,17 @@ export function alertRules(config: EdgeConfig): AlertRule[] {
     ),
     rule(
       'EnvoyUpgradesRefused',
-      `(sum(rate(envoy_http_downstream_rq_timeout${m(websocketListener)}[5m])) + sum(rate(envoy_cluster_upstream_rq_pending_overflow${m(backendCluster)}[5m]))) * 60 >= ${a.refusedPerMinute}`,
+      // The wait for a slot is the upgrade route's timeout (a plain request's route timeout counts here too).
+      `(sum(rate(envoy_cluster_upstream_rq_timeout${m(backendCluster)}[5m])) + sum(rate(envoy_cluster_upstream_rq_pending_overflow${m(backendCluster)}[5m]))) * 60 >= ${a.refusedPerMinute}`,
       a.for, 'warning',
       'WebSocket upgrades are refused with 503: no backend slot',
       `{{ $value | humanize }} upgrades per minute got 503 after waiting ${formatMs(config.envoy.connections.queueTimeout)} for a backend slot, or at once with a full wait queue (alert at ${a.refusedPerMinute}).`,
     ),
     rule(
       'EnvoyBackendConnectionsSaturated',
-      `sum(envoy_cluster_circuit_breakers_default_remaining_cx${m(backendCluster)}) == 0`,
+      // Open requests (each WebSocket is one): the remaining_cx gauge ignores the runtime caps and is shared
+      // across a cluster update (measured on 1.40.0), so it cannot say how full the backend is.
+      `sum(envoy_cluster_upstream_rq_active${m(backendCluster)}) >= ${maxTotal}`,
       a.saturatedFor, 'warning',
       'Every backend connection of the fleet is in use',
       `All ${maxTotal} backend connections (${config.envoy.connections.maxPerBackendPod} per pod) have been in use for ${formatMs(a.saturatedFor)}: new WebSockets wait, then get 503.`,

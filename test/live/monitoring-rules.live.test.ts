@@ -33,7 +33,6 @@ function cases(c: EdgeConfig): Case[] {
   const ns = { namespace: c.envoy.namespace };
   const upgrades = { ...ns, envoy_local_http_ratelimit_prefix: 'websocket_upgrades', pod: 'envoy-a' };
   const backend = { ...ns, envoy_cluster_name: 'websocket_backend' };
-  const listener = { ...ns, envoy_http_conn_manager_prefix: 'websocket', pod: 'envoy-a' };
   const a = c.monitoring.alerts;
   const counter = (name: string, labels: Record<string, string>, perMinute: number): Series => ({
     series: `${name}${selector(labels)}`,
@@ -59,19 +58,19 @@ function cases(c: EdgeConfig): Case[] {
     {
       alert: 'EnvoyUpgradesRefused',
       at: {
-        series: [counter('envoy_http_downstream_rq_timeout', listener, a.refusedPerMinute / 2), counter('envoy_cluster_upstream_rq_pending_overflow', { ...backend, pod: 'envoy-a' }, a.refusedPerMinute / 2)],
+        series: [counter('envoy_cluster_upstream_rq_timeout', { ...backend, pod: 'envoy-a' }, a.refusedPerMinute / 2), counter('envoy_cluster_upstream_rq_pending_overflow', { ...backend, pod: 'envoy-a' }, a.refusedPerMinute / 2)],
         labels: { severity: 'warning' },
       },
-      below: [counter('envoy_http_downstream_rq_timeout', listener, a.refusedPerMinute / 4), counter('envoy_cluster_upstream_rq_pending_overflow', { ...backend, pod: 'envoy-a' }, a.refusedPerMinute / 4)],
+      below: [counter('envoy_cluster_upstream_rq_timeout', { ...backend, pod: 'envoy-a' }, a.refusedPerMinute / 4), counter('envoy_cluster_upstream_rq_pending_overflow', { ...backend, pod: 'envoy-a' }, a.refusedPerMinute / 4)],
       forMs: a.for,
     },
     {
       alert: 'EnvoyBackendConnectionsSaturated',
       at: {
-        series: [0, 1].map((i) => gauge('envoy_cluster_circuit_breakers_default_remaining_cx', { ...backend, pod: `envoy-${i}` }, 0)),
+        series: [0, 1].map((i) => gauge('envoy_cluster_upstream_rq_active', { ...backend, pod: `envoy-${i}` }, c.envoy.connections.maxTotal / 2)),
         labels: { severity: 'warning' },
       },
-      below: [0, 1].map((i) => gauge('envoy_cluster_circuit_breakers_default_remaining_cx', { ...backend, pod: `envoy-${i}` }, i)),
+      below: [0, 1].map((i) => gauge('envoy_cluster_upstream_rq_active', { ...backend, pod: `envoy-${i}` }, c.envoy.connections.maxTotal / 2 - i)),
       forMs: a.saturatedFor,
     },
     {
