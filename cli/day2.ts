@@ -18,6 +18,7 @@ import {
   rootApplicationName,
 } from '../k8s/names';
 import { contextsOf, ContextError, resolveContexts } from './kube-context';
+import { formatLiveVersions, LiveVersions, liveVersionsInGit, parseLiveVersions, podStatsPath } from './live-versions';
 
 export const COMMANDS = ['bootstrap', 'status', 'diff', 'destroy'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -37,6 +38,8 @@ export interface Step {
   readonly tolerateNotFound?: boolean;
   /** Run only if nothing but what Kubernetes itself puts there is left in this namespace. */
   readonly onlyIfNamespaceEmpty?: { readonly context: string; readonly namespace: string };
+  /** The argv lists Envoy's pods; each is then asked for the live versions it serves, against git's. */
+  readonly liveVersions?: { readonly context: string; readonly namespace: string; readonly readyPort: number; readonly git: LiveVersions };
   /** The argv is a JSON patch of the ApplicationSet, completed at run time with the environment's index. */
   readonly removeFromApplicationSet?: { readonly context: string; readonly namespace: string; readonly environment: string };
 }
@@ -59,7 +62,7 @@ export function bootstrapPlan(projectRoot: string, contexts: Contexts): Step[] {
   ];
 }
 
-export function statusPlan({ name, config }: Environment, contexts: Contexts): Step[] {
+export function statusPlan({ name, config }: Environment, contexts: Contexts, projectRoot: string): Step[] {
   const ns = config.envoy.namespace;
   return [
     {
@@ -70,6 +73,12 @@ export function statusPlan({ name, config }: Environment, contexts: Contexts): S
       tolerateNotFound: true,
     },
     { description: 'Envoy pods', argv: kubectl(contexts.environment, '-n', ns, 'get', 'pods', '-l', `app=${EDGE_NAMES.app}`, '-o', 'wide') },
+    {
+      description: `the live config (routes, backend cluster, caps) each replica serves, against dist/${name}/edge/ (read through the API server's pod proxy from the ready port)`,
+      argv: kubectl(contexts.environment, '-n', ns, 'get', 'pods', '-l', `app=${EDGE_NAMES.app}`, '--field-selector=status.phase=Running',
+        '-o', 'jsonpath={range .items[*]}{.metadata.name}{"\\n"}{end}'),
+      liveVersions: { context: contexts.environment, namespace: ns, readyPort: config.envoy.readyPort, git: liveVersionsInGit(projectRoot, name) },
+    },
     {
       description: 'ALB hostname from the Ingress (empty until the controller has made the ALB)',
       argv: kubectl(contexts.environment, '-n', ns, 'get', 'ingress', EDGE_NAMES.ingress,
@@ -228,7 +237,7 @@ export function argocdEnvironmentOf(environment: Environment, environments: read
 export function planFor(command: Command, environment: Environment, contexts: Contexts, projectRoot: string): Step[] {
   switch (command) {
     case 'bootstrap': return bootstrapPlan(projectRoot, contexts);
-    case 'status': return statusPlan(environment, contexts);
+    case 'status': return statusPlan(environment, contexts, projectRoot);
     case 'diff': return diffPlan(projectRoot, environment, contexts);
     case 'destroy': return destroyPlan(environment, contexts);
   }
@@ -326,6 +335,10 @@ export async function execute(inv: Invocation, run: Run = runKubectl, io: Io = c
       argv = [...argv, patch];
     }
     const result = run(argv);
+    if (step.liveVersions && result.status === 0) {
+      for (const line of liveVersionsOfPods(step.liveVersions, result.stdout, run)) io.out(`   ${line}`);
+      continue;
+    }
     if (result.stdout) io.out(result.stdout.trimEnd());
     if (args.command === 'diff') {
       if (result.status === 1) changed = true;
@@ -350,6 +363,17 @@ export async function execute(inv: Invocation, run: Run = runKubectl, io: Io = c
     io.out(`The IAM role is not touched: eksctl delete iamserviceaccount --config-file eksctl/${environment.name}.yaml --approve`);
   }
   return EXIT.ok;
+}
+
+/** Reads each listed pod's live versions through the API server's pod proxy. */
+function liveVersionsOfPods(target: NonNullable<Step['liveVersions']>, podList: string, run: Run): string[] {
+  const pods = podList.split('\n').map((p) => p.trim()).filter(Boolean);
+  if (!pods.length) return ['no running Envoy pod'];
+  const rows = pods.map((pod) => {
+    const stats = run(['kubectl', '--context', target.context, 'get', '--raw', podStatsPath(target.namespace, pod, target.readyPort)]);
+    return stats.status === 0 ? { pod, versions: parseLiveVersions(stats.stdout) } : { pod, error: stats.stderr.trim().split('\n').pop() ?? 'no answer' };
+  });
+  return formatLiveVersions(rows, target.git);
 }
 
 /** A JSON patch removing the environment's element from the live ApplicationSet, checked by a test op. */

@@ -12,6 +12,13 @@ export interface AlertRule {
   readonly annotations: { readonly summary: string; readonly description: string; readonly runbook_url?: string };
 }
 
+/** The gauges that hold a hash of the version_info of each live file Envoy serves (routes, clusters, runtime). */
+const LIVE_VERSION_METRICS = ['envoy_http_rds_version', 'envoy_cluster_manager_cds_version', 'envoy_runtime_version'];
+/** Counters of live updates Envoy refused (it then keeps serving the last good version). */
+const LIVE_REJECTED_METRICS = ['envoy_http_rds_update_rejected', 'envoy_cluster_manager_cds_update_rejected', 'envoy_runtime_update_rejected'];
+/** Envoy does not retry a rejected file until it changes again, so the alert looks back this far. */
+const LIVE_REJECTION_WINDOW = '1h';
+
 /** The section of docs/monitoring.md for each alert; its anchor is the alert's name, lower case. */
 export const RUNBOOK = 'docs/monitoring.md';
 
@@ -74,10 +81,22 @@ export function alertRules(config: EdgeConfig): AlertRule[] {
     ),
     rule(
       'EnvoyConfigSkew',
-      `count(count by (config_revision) (envoy_server_live${m()})) > 1`,
+      // The static bootstrap by its config_revision tag; each live file by the version gauge Envoy keeps for it
+      // (a hash of the version_info it last accepted).
+      [
+        `count(count by (config_revision) (envoy_server_live${m()})) > 1`,
+        ...LIVE_VERSION_METRICS.map((metric) => `count(count_values("version", ${metric}${m()})) > 1`),
+      ].join(' or '),
       a.configSkewFor, 'warning',
-      'Envoy replicas run different bootstraps for longer than a rollout',
-      `{{ $value }} different bootstraps have been live for ${formatMs(a.configSkewFor)}: a rollout is stuck.`,
+      'Envoy replicas run different configs for longer than a rollout or a live update',
+      `Replicas have served different bootstraps or live files for ${formatMs(a.configSkewFor)}: a rollout is stuck, or a replica did not take a live update (npm run status shows which).`,
+    ),
+    rule(
+      'EnvoyLiveConfigRejected',
+      LIVE_REJECTED_METRICS.map((metric) => `sum by (namespace, pod) (increase(${metric}${m()}[${LIVE_REJECTION_WINDOW}])) > 0`).join(' or '),
+      0, 'warning',
+      'An Envoy replica rejected a live config update',
+      `Envoy {{ $labels.pod }} rejected an update of its live files within the last ${LIVE_REJECTION_WINDOW} and serves its last good config: the change did not take effect there.`,
     ),
   ];
 }

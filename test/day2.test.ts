@@ -19,6 +19,7 @@ import {
   UsageError,
 } from '../cli/day2';
 import { contextsOf, isEnvironmentContext, resolveContexts } from '../cli/kube-context';
+import { liveVersionsInGit } from '../cli/live-versions';
 import { environmentWith, PROJECT_ROOT } from './helpers';
 
 const prod = environmentWith('prod', { cluster: { name: 'envoy-poc', region: 'us-east-1' } });
@@ -113,15 +114,16 @@ describe('plans: every kubectl call names its context', () => {
     ]);
   });
 
-  test('GIVEN status THEN it shows the three Applications, the Envoy pods and the ALB hostname', () => {
-    const commands = statusPlan(staging, contexts).map((s) => s.argv.join(' '));
+  test('GIVEN status THEN it shows the three Applications, the Envoy pods, the live config each serves and the ALB hostname', () => {
+    const commands = statusPlan(staging, contexts, PROJECT_ROOT).map((s) => s.argv.join(' '));
     expect(commands[0]).toContain(`--context ${PROD_ARN} -n argocd get applications.argoproj.io envoy-edge-staging envoy-edge-staging-edge envoy-edge-staging-lb-controller`);
     expect(commands[1]).toContain(`--context ${STAGING_ARN} -n envoy-proxy get pods -l app=envoy-proxy`);
-    expect(commands[2]).toContain('get ingress envoy-proxy-ingress -o jsonpath={.status.loadBalancer.ingress[0].hostname}');
+    expect(commands[2]).toContain(`--context ${STAGING_ARN} -n envoy-proxy get pods -l app=envoy-proxy --field-selector=status.phase=Running`);
+    expect(commands[3]).toContain('get ingress envoy-proxy-ingress -o jsonpath={.status.loadBalancer.ingress[0].hostname}');
   });
 
   test('GIVEN any plan THEN no step runs kubectl without --context', () => {
-    const all = [...bootstrapPlan('/repo', contexts), ...statusPlan(staging, contexts), ...diffPlan('/repo', staging, contexts), ...plan];
+    const all = [...bootstrapPlan('/repo', contexts), ...statusPlan(staging, contexts, PROJECT_ROOT), ...diffPlan('/repo', staging, contexts), ...plan];
     for (const step of all) expect(step.argv.slice(0, 2)).toEqual(['kubectl', '--context']);
   });
 });
@@ -178,6 +180,36 @@ describe('running: confirmation, exit codes, errors on stderr', () => {
     const environment = pickEnvironment(args, [prod, staging]);
     return { args, environment, argocdEnvironment: environment === staging ? prod : prod, projectRoot: '/repo' };
   };
+
+  test('GIVEN status THEN each running Envoy pod\'s live versions are read through the pod proxy on the ready port and set against git\'s', async () => {
+    const git = liveVersionsInGit(PROJECT_ROOT, 'staging');
+    const ran: string[][] = [];
+    // Envoy's own /stats text for the three version stats (format checked on the real Envoy in live-change.live.test.ts).
+    const statsOf = (routes: string) => [
+      `cluster_manager.cds.version_text: "${git.clusters}"`,
+      `http.websocket.rds.websocket_routes.version_text: "${routes}"`,
+      `runtime.version_text: "${git.runtime}"`,
+    ].join('\n');
+    const run: Run = (argv) => {
+      ran.push([...argv]);
+      if (argv.includes('view')) return { status: 0, stdout: kubeconfig(STAGING_ARN), stderr: '' };
+      if (argv.includes('--field-selector=status.phase=Running')) return { status: 0, stdout: 'envoy-proxy-a\nenvoy-proxy-b\n', stderr: '' };
+      const raw = argv[argv.indexOf('--raw') + 1] ?? '';
+      if (raw.includes('envoy-proxy-a:9901/proxy/stats')) return { status: 0, stdout: statsOf(git.routes!), stderr: '' };
+      if (raw.includes('envoy-proxy-b:9901/proxy/stats')) return { status: 0, stdout: statsOf('0ld0ld0ld0ld'), stderr: '' };
+      return { status: 0, stdout: '', stderr: '' };
+    };
+    const { out, handle } = io();
+    const code = await execute({ ...invocation(['status', '--env', 'staging']), projectRoot: PROJECT_ROOT }, run, handle);
+    expect(code).toBe(EXIT.ok);
+    const proxied = ran.filter((a) => a.includes('--raw') && a.some((x) => x.includes('/proxy/')));
+    expect(proxied.map((a) => a[2])).toEqual([STAGING_ARN, STAGING_ARN]);
+    expect(proxied[0][proxied[0].length - 1]).toMatch(/^\/api\/v1\/namespaces\/envoy-proxy\/pods\/envoy-proxy-a:9901\/proxy\/stats\?filter=/);
+    const rows = out.filter((l) => /envoy-proxy-[ab] /.test(l));
+    expect(rows[0]).toContain(`${git.routes} (= git)`);
+    expect(rows[1]).toContain(`0ld0ld0ld0ld (git: ${git.routes})`);
+    expect(out.some((l) => l.includes('1 of 2 replicas do not serve git\'s live config yet'))).toBe(true);
+  });
 
   test('GIVEN destroy answered with another environment\'s name THEN nothing is deleted and the exit code is 3 (not confirmed)', async () => {
     const ran: string[][] = [];

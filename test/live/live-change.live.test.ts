@@ -5,6 +5,7 @@
 // would apply is byte-for-byte the one before.
 import WebSocket from 'ws';
 import { backendDnsName } from '../../envoy/names';
+import { parseLiveVersions, podStatsPath } from '../../cli/live-versions';
 import { LIVE_FILES, LIVE_VERSION_STATS, LiveFile } from '../../envoy/live';
 import { closeAll, echo, httpRequest, upgrade } from './harness/clients';
 import { Edge, edgesStoppedAfterEachTest } from './harness/edge';
@@ -279,4 +280,19 @@ test('GIVEN open WebSockets WHEN a broken live file is swapped in THEN Envoy rej
   expect(fresh.map((r) => r.status)).toEqual(edge.replicas.map(() => 101));
   await closeAll(fresh.map((r) => r.socket));
   await expectNoneDropped(held, 'broken swap');
+});
+
+test('GIVEN a replica THEN its ready port answers the stats `npm run status` reads through the pod proxy, and after a swap they name the new versions', async () => {
+  const edge = await start(committedEdge(), { replicas: 1 });
+  const replica = edge.replicas[0];
+  // The same path the API server's pod proxy forwards to the pod's ready port.
+  const statsPath = podStatsPath(edge.config.envoy.namespace, 'envoy-proxy-x', edge.config.envoy.readyPort).replace(/^.*\/proxy/, '');
+  const read = async () => parseLiveVersions(await (await fetch(`http://${replica.address}:${edge.config.envoy.readyPort}${statsPath}`)).text());
+  const git = (e: SynthesizedEdge) => Object.fromEntries(Object.entries(LIVE_FILES).map(([f, file]) => [f, e.liveFiles[file].version_info]));
+  const before = await read();
+  expect(before).toEqual(git(edge.edge));
+  const { after } = await swapLive(edge, { envoy: { rateLimit: { maxTokens: 12 } } }, 'envoy.rateLimit.maxTokens → 12');
+  const served = await read();
+  report(`GET ${statsPath.slice(0, 40)}… on the ready port: ${JSON.stringify(before)} before, ${JSON.stringify(served)} after the swap`);
+  expect(served).toEqual(git(after));
 });

@@ -106,6 +106,29 @@ function cases(c: EdgeConfig): Case[] {
       below: live(c.envoy.replicas),
       forMs: a.configSkewFor,
     },
+    {
+      alert: 'EnvoyConfigSkew',
+      // Same bootstrap, but one replica serves another version of the live routes.
+      at: {
+        series: [...live(c.envoy.replicas), ...Array.from({ length: c.envoy.replicas }, (_, i) => gauge('envoy_http_rds_version', { ...ns, pod: `envoy-${i}` }, 1000 + i))],
+        labels: { severity: 'warning' },
+      },
+      below: [...live(c.envoy.replicas), ...Array.from({ length: c.envoy.replicas }, (_, i) => gauge('envoy_http_rds_version', { ...ns, pod: `envoy-${i}` }, 1000))],
+      forMs: a.configSkewFor,
+    },
+    {
+      alert: 'EnvoyLiveConfigRejected',
+      // One rejected clusters file on one replica; the other replica took it.
+      at: {
+        series: [
+          { series: `envoy_cluster_manager_cds_update_rejected${selector({ ...ns, pod: 'envoy-a' })}`, values: '0 0 1x178' },
+          gauge('envoy_cluster_manager_cds_update_rejected', { ...ns, pod: 'envoy-b' }, 0),
+        ],
+        labels: { severity: 'warning', ...ns, pod: 'envoy-a' },
+      },
+      below: [0, 1].map((i) => gauge('envoy_cluster_manager_cds_update_rejected', { ...ns, pod: `envoy-${i}` }, 0)),
+      forMs: 0,
+    },
   ];
 }
 
@@ -119,7 +142,7 @@ test('GIVEN the environment\'s alert rules THEN promtool check rules accepts the
 });
 
 test('GIVEN every alert THEN there is a unit test for it', () => {
-  expect(cases(config).map((c) => c.alert).sort()).toEqual([...ALERTS].sort());
+  expect([...new Set(cases(config).map((c) => c.alert))].sort()).toEqual([...ALERTS].sort());
 });
 
 test.each(cases(config).map((c) => [c.alert, c] as const))('GIVEN %s THEN it fires at its threshold once its `for` has passed, and stays silent before that and below the threshold', (_name, c) => {

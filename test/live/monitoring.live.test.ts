@@ -105,7 +105,7 @@ test('GIVEN a real Prometheus with the generated rules scraping the live fleet W
     EnvoyUpgradesRefused: 'firing',
     EnvoyBackendPodsUnhealthy: 'firing',
   });
-  for (const silent of ['EnvoyReplicasMissing', 'EnvoyOverloadActionActive', 'EnvoyConfigSkew']) expect(states[silent]).toBeUndefined();
+  for (const silent of ['EnvoyReplicasMissing', 'EnvoyOverloadActionActive', 'EnvoyConfigSkew', 'EnvoyLiveConfigRejected']) expect(states[silent]).toBeUndefined();
   // Every alert says what it is about: a rendered summary and description.
   for (const a of alerts) expect(a.annotations.description).not.toMatch(/\{\{|<no value>/);
 });
