@@ -74,7 +74,7 @@ const connections = section('Caps on backend connections: fleet totals, split ev
   maxPerBackendPod: described(int(1, 1_000_000), 'Fleet cap on connections to one backend pod.').prefault(2),
   queueTimeout: described(
     duration(1000, 60_000),
-    'How long an upgrade may wait for a free backend slot before a 503 (Envoy\'s request_timeout: a plain HTTP request must also arrive whole within it).',
+    'How long an upgrade may wait for a free backend slot before a 503 (the upgrade route\'s timeout, which ends at the 101).',
   ).prefault('5s'),
 });
 
