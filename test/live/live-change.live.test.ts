@@ -118,16 +118,17 @@ async function burst(edge: Edge, count: number) {
 }
 
 test('GIVEN open WebSockets WHEN the fleet rate limit is raised live THEN none drops, and the new burst admits exactly its new count', async () => {
-  const edge = await start(committedEdge());
+  // Backend caps wide enough that only the bucket decides here.
+  const connections = { maxTotal: 40, maxPerBackendPod: 10 };
+  const edge = await start(synthesizedEdge({ envoy: { connections } }));
   const held = await EchoingSockets.open(edge, edge.replicas.length);
   const maxTokens = edge.config.envoy.rateLimit.maxTokens + 4;
-  const { after } = await swapLive(edge, { envoy: { rateLimit: { maxTokens } } }, `envoy.rateLimit.maxTokens → ${maxTokens}`);
+  const { after } = await swapLive(edge, { envoy: { connections, rateLimit: { maxTokens } } }, `envoy.rateLimit.maxTokens → ${maxTokens}`);
   // A route reload refills every bucket (measured, docs/behaviour.md): the fleet has exactly the new burst.
   const statuses = await burst(edge, 2 * maxTokens);
-  // Those the bucket admits get 101, or 503 when the backend caps are full at that instant.
-  const admitted = statuses.filter((st) => st !== 429).length;
-  report(`then ${2 * maxTokens} upgrades at once: ${tally(statuses)}: the bucket admitted ${admitted} (the new fleet burst is ${after.config.envoy.rateLimit.maxTokens})`);
-  expect(admitted).toBe(maxTokens);
+  report(`then ${2 * maxTokens} upgrades at once: ${tally(statuses)} (the new fleet burst is ${after.config.envoy.rateLimit.maxTokens})`);
+  expect(statuses.filter((st) => st === 101)).toHaveLength(maxTokens);
+  expect(statuses.filter((st) => st === 429)).toHaveLength(maxTokens);
   await expectNoneDropped(held, 'rate limit');
 });
 
@@ -152,13 +153,14 @@ test('GIVEN WebSockets holding backend slots WHEN the fleet cap is lowered live 
 });
 
 test('GIVEN WebSockets open on every pod WHEN the per-pod cap changes live (it replaces the backend cluster) THEN none drops, and the new cluster counts afresh: at most the fleet cap more beside those open', async () => {
-  // A bucket large enough that only the caps decide here.
+  // A bucket large enough that only the caps decide here; a short queue timeout for the refused ones.
   const rateLimit = { maxTokens: 100 };
-  const edge = await start(synthesizedEdge({ envoy: { rateLimit } }));
+  const connections = { queueTimeout: '1s' };
+  const edge = await start(synthesizedEdge({ envoy: { rateLimit, connections } }));
   const { maxTotal, maxPerBackendPod } = edge.config.envoy.connections;
   const held = await EchoingSockets.open(edge, maxTotal / 2);
   const newPerPod = 2 * maxPerBackendPod;
-  await swapLive(edge, { envoy: { rateLimit, connections: { maxPerBackendPod: newPerPod } } }, `envoy.connections.maxPerBackendPod ${maxPerBackendPod} → ${newPerPod}`);
+  await swapLive(edge, { envoy: { rateLimit, connections: { ...connections, maxPerBackendPod: newPerPod } } }, `envoy.connections.maxPerBackendPod ${maxPerBackendPod} → ${newPerPod}`);
   const more = await Promise.all(Array.from({ length: maxTotal + edge.replicas.length }, (_, i) => upgrade(edge.roundRobin(i))));
   const admitted = more.filter((r) => r.status === 101).length;
   const perPod = edge.pods.map((p) => p.openConnections);
@@ -236,7 +238,7 @@ test('GIVEN open WebSockets WHEN the backend DNS refresh is shortened live THEN 
   await swapLive(edge, { envoy: { dnsRefreshRate: '1s' } }, `envoy.dnsRefreshRate ${s(edge.config.envoy.dnsRefreshRate)} → ${s(refreshMs)}`);
   const name = backendDnsName(edge.config);
   const queriesBefore = edge.dns.queries.get(name) ?? 0;
-  const windowMs = 4000;
+  const windowMs = 3000;
   const t0 = performance.now();
   // A new pod in DNS (Envoy keeps a removed host until it fails its health checks, so an added one shows the refresh).
   const added = edge.pods[0].options.address.replace(/\.\d+$/, '.99');
