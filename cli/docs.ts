@@ -7,7 +7,9 @@ import { appliesColumn } from '../synth/field-effects';
 
 /** The reference as `npm run docs` writes it. */
 export function configurationReference(): string {
-  return renderConfigurationReference(appliesColumn(parseConfig({})));
+  // The defaults, with the one field an internet-facing config must set (as the shipped base.yaml does):
+  // a field's effect is read off the builders running on a real config.
+  return renderConfigurationReference(appliesColumn(parseConfig({ envoy: { allowedOrigins: ['https://app.example.com'] } })));
 }
 
 export const CONFIGURATION_REFERENCE = path.join(__dirname, '..', 'docs', 'configuration.md');

@@ -37,6 +37,11 @@ export function crossFieldProblems(config: EdgeConfig): string[] {
       `at least ${mostReplicas}, the most Envoy replicas that run at once (envoy.replicas ${replicas}` +
         `${mostReplicas > replicas ? ' plus one during a rollout' : ''}): each replica's share of the fleet bucket must hold a whole token`);
   }
+  if (envoy.perClient.maxTokens < mostReplicas) {
+    blame('envoy.perClient.maxTokens', envoy.perClient.maxTokens,
+      `at least ${mostReplicas}, the most Envoy replicas that run at once: Envoy shares each client's bucket over the replicas ` +
+        'like the fleet\'s (measured), and a share below one token would refuse every upgrade');
+  }
   if (envoy.maxDownstreamConnections < replicas) {
     blame('envoy.maxDownstreamConnections', envoy.maxDownstreamConnections,
       `at least envoy.replicas (${replicas}), so each replica accepts at least one client connection`);
@@ -58,6 +63,16 @@ export function crossFieldProblems(config: EdgeConfig): string[] {
   if (envoy.resources.memoryRequest.bytes > envoy.resources.memoryLimit.bytes) {
     blame('envoy.resources.memoryRequest', envoy.resources.memoryRequest.text,
       `at most envoy.resources.memoryLimit (${envoy.resources.memoryLimit.text})`);
+  }
+  if (envoy.connectionIdleTimeout <= config.alb.idleTimeoutSeconds * 1000) {
+    blame('envoy.connectionIdleTimeout', formatMs(envoy.connectionIdleTimeout),
+      `longer than alb.idleTimeoutSeconds (${config.alb.idleTimeoutSeconds}s): AWS requires a target to keep an idle connection open longer than the ALB, ` +
+        'or the ALB may send a request on a connection Envoy is closing (a 502)');
+  }
+  if (config.alb.scheme === 'internet-facing' && envoy.allowedOrigins === undefined) {
+    blame('envoy.allowedOrigins', undefined,
+      'the origins of your web pages, such as [https://app.example.com], for an internet-facing ALB: without the list any site ' +
+        'could open a WebSocket with your users\' cookies (cross-site WebSocket hijacking); ["*"] turns the check off');
   }
   if (envoy.streamIdleTimeout < config.alb.idleTimeoutSeconds * 1000) {
     blame('envoy.streamIdleTimeout', formatMs(envoy.streamIdleTimeout),

@@ -69,6 +69,30 @@ const rateLimit = section('The fleet rate limit on new WebSockets: totals for al
   fillInterval: described(duration(50, 3_600_000), 'Fleet fill interval.').prefault('1s'),
 });
 
+const perClient = section(
+  'Each client\'s own bucket for new WebSockets, beside the fleet bucket. The client is the address the ALB appends to X-Forwarded-For (one trusted hop); what the client sends there itself changes nothing. A refused client spends no fleet token.',
+  {
+    maxTokens: described(int(1, 1_000_000), 'Burst of new WebSockets one client may open.').prefault(5),
+    tokensPerFill: described(int(1, 1_000_000), 'Tokens added to each client\'s bucket every fill interval.').prefault(1),
+    fillInterval: described(duration(50, 3_600_000), 'Fill interval of each client\'s bucket.').prefault('5s'),
+    maxClients: described(
+      int(1, 1_000_000),
+      'Clients each replica keeps a bucket for (least recently used first out; a client pushed out starts again with a full bucket).',
+    ).prefault(10_000),
+  },
+);
+
+const plainHttp = section('Plain HTTP requests (not upgrades): a backend pool of their own, so they can never hold the WebSockets\' slots.', {
+  maxConnections: described(
+    int(1, 1_000_000),
+    'Fleet cap on backend connections for plain HTTP requests, split over the replicas (rounded down, at least 1 each); beside envoy.connections.maxTotal, never part of it. Up to 8 requests per connection may wait for one.',
+  ).prefault(4),
+  maxRequestBytes: described(
+    int(1024, 10_485_760),
+    'Largest plain request body: Envoy reads it whole before it takes a backend connection, so a slow upload holds none; larger gets 413.',
+  ).prefault(65_536),
+});
+
 const connections = section('Caps on backend connections: fleet totals, split evenly over the replicas.', {
   maxTotal: described(int(1, 1_000_000), 'Fleet cap on backend connections; each open WebSocket holds one.').prefault(8),
   maxPerBackendPod: described(int(1, 1_000_000), 'Fleet cap on connections to one backend pod.').prefault(2),
@@ -115,7 +139,10 @@ const envoy = section('Envoy, the WebSocket edge.', {
     duration(1000, 86_400_000),
     'An open WebSocket with no traffic for this long is closed; at least the ALB idle timeout.',
   ).prefault('1h'),
-  connectionIdleTimeout: described(duration(1000, 86_400_000), 'A client connection with no open stream for this long is closed.').prefault('1h'),
+  connectionIdleTimeout: described(
+    duration(1000, 86_400_000),
+    'A client connection with no open stream for this long is closed; longer than alb.idleTimeoutSeconds, since AWS requires a target to keep an idle connection open longer than the ALB does.',
+  ).prefault('61m'),
   plainHttpTimeout: described(
     duration(1000, 3_600_000),
     'The most a plain HTTP request (not an upgrade) may take, a wait for a backend slot included; then 504.',
@@ -126,6 +153,27 @@ const envoy = section('Envoy, the WebSocket edge.', {
     'Fleet cap on client connections (overload manager), split per replica (rounded down); /ready is exempt.',
   ).prefault(10_000),
   rateLimit: rateLimit.prefault({}),
+  perClient: perClient.prefault({}),
+  allowedOrigins: described(
+    z
+      .array(
+        matching(/^(\*|https?:\/\/[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?)$/, 'an origin such as https://app.example.com (scheme and host, lower case, an optional port, no path), or "*"'),
+        { error: 'a list of origins' },
+      )
+      .min(1, { error: 'at least one origin' })
+      .refine((list) => !list.includes('*') || list.length === 1, { error: '"*" alone, or a list of origins without it' })
+      .meta({ allowed: 'a list of origins such as https://app.example.com, or ["*"] for any' }),
+    'Origins whose pages may open a WebSocket (the browser sends Origin; cross-site WebSocket hijacking). An upgrade from any other origin gets 403 before it spends a token. Required for an internet-facing ALB; ["*"] turns the check off.',
+  ).optional(),
+  allowMissingOrigin: described(
+    bool(),
+    'Admit upgrades without an Origin header: clients that are not browsers send none, and a browser always does, so this does not weaken the check against cross-site hijacking.',
+  ).prefault(true),
+  plainHttp: plainHttp.prefault({}),
+  readyMaxConnections: described(
+    int(8, 100_000),
+    'Per replica: open connections to the ready port (probes, the ALB\'s health checks, the scraper). It is exempt from the client connection cap, so it has a cap of its own.',
+  ).prefault(64),
   connections: connections.prefault({}),
   healthCheck: healthCheck.prefault({}),
   dnsRefreshRate: described(

@@ -28,6 +28,8 @@ export function backendCluster(config: BackendClusterInput, limits: Pick<Backend
       ],
     },
     connect_timeout: '5s',
+    // Envoy's edge best practice: bound each upstream connection's buffers (its default is 1 MiB).
+    per_connection_buffer_limit_bytes: 32_768,
     typed_extension_protocol_options: {
       'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
         '@type': TYPE.httpProtocolOptions,
@@ -70,16 +72,17 @@ export function backendCluster(config: BackendClusterInput, limits: Pick<Backend
     ],
     circuit_breakers: {
       thresholds: [
-        {
-          priority: 'DEFAULT',
-          // The real caps are runtime keys (backendCapsRuntime): a change to them keeps this cluster, and with
-          // it Envoy's count of open connections. These only apply if the runtime layer is missing: fail closed.
+        // The real caps are runtime keys (backendCapsRuntime): a change to them keeps this cluster, and with
+        // it Envoy's count of open connections. These only apply if the runtime layer is missing: fail closed.
+        // DEFAULT is the WebSockets' pool; HIGH is plain HTTP's own (the plain route's priority).
+        ...(['DEFAULT', 'HIGH'] as const).map((priority) => ({
+          priority,
           max_connections: 0,
           max_requests: 0,
           max_pending_requests: 0,
           max_retries: 1,
           track_remaining: true,
-        },
+        })),
       ],
       // Envoy has no runtime key for the per-host cap (measured on 1.40.0), so it stays in the cluster: a change
       // replaces the cluster and its counts start afresh (docs/behaviour.md, "Changing the edge").
@@ -94,14 +97,19 @@ export function backendCluster(config: BackendClusterInput, limits: Pick<Backend
  * update keeps the cluster object, so connections already open keep counting against the new caps
  * (measured on 1.40.0: with 2 open and the cap raised to 3, exactly one more was admitted).
  */
-export function backendCapsRuntime(limits: Pick<BackendLimits, 'maxConnections' | 'maxPendingRequests'>): Record<string, number> {
-  const key = (threshold: string) => `circuit_breakers.${ENVOY_NAMES.backendCluster}.default.${threshold}`;
+export function backendCapsRuntime(limits: Pick<BackendLimits, 'maxConnections' | 'maxPendingRequests' | 'plainMaxConnections' | 'plainMaxPendingRequests'>): Record<string, number> {
+  const key = (priority: string, threshold: string) => `circuit_breakers.${ENVOY_NAMES.backendCluster}.${priority}.${threshold}`;
   return {
-    [key('max_connections')]: limits.maxConnections,
+    [key('default', 'max_connections')]: limits.maxConnections,
     // Each upgrade is a request: max_requests caps WebSockets too, so it moves with max_connections.
-    [key('max_requests')]: limits.maxConnections,
+    [key('default', 'max_requests')]: limits.maxConnections,
     // Upgrades beyond this get 503 at once (flag UO); those queued get 503 after queueTimeout.
-    [key('max_pending_requests')]: limits.maxPendingRequests,
+    [key('default', 'max_pending_requests')]: limits.maxPendingRequests,
+    // Plain HTTP's own pool: a few connections, each reused for request after request.
+    [key('high', 'max_connections')]: limits.plainMaxConnections,
+    // max_requests counts the waiting requests too (measured on 1.40.0: at max_connections a request got 503 at once).
+    [key('high', 'max_requests')]: limits.plainMaxConnections + limits.plainMaxPendingRequests,
+    [key('high', 'max_pending_requests')]: limits.plainMaxPendingRequests,
   };
 }
 

@@ -18,7 +18,14 @@ export interface BackendLimits {
    * timeout (a replica alone may hold the whole bucket); plain HTTP queues here too.
    */
   readonly maxPendingRequests: number;
+  /** Plain HTTP's own backend connections (the HIGH priority pool), beside the WebSockets'. */
+  readonly plainMaxConnections: number;
+  /** Plain requests that may wait for one of those; past it, 503 at once (flag UO). */
+  readonly plainMaxPendingRequests: number;
 }
+
+/** Plain requests that may wait per plain backend connection. */
+const PLAIN_PENDING_PER_CONNECTION = 8;
 
 /** What one Envoy process is sized to (static: the bootstrap and the container). */
 export interface ProcessLimits {
@@ -31,9 +38,13 @@ export interface ProcessLimits {
 export type PerReplicaLimits = BackendLimits & ProcessLimits;
 
 /** Splits the fleet-wide backend totals across replicas. The config rules have already refused uneven splits. */
-export function backendLimits(envoy: Pick<EdgeConfig['envoy'], 'replicas' | 'rateLimit' | 'connections'>): BackendLimits {
+export function backendLimits(envoy: Pick<EdgeConfig['envoy'], 'replicas' | 'rateLimit' | 'connections' | 'plainHttp'>): BackendLimits {
   const { replicas, rateLimit, connections } = envoy;
+  // Rounded down, at least one: plain HTTP is a side door, never a reason to refuse a replica count.
+  const plainMaxConnections = Math.max(1, Math.floor(envoy.plainHttp.maxConnections / replicas));
   return {
+    plainMaxConnections,
+    plainMaxPendingRequests: plainMaxConnections * PLAIN_PENDING_PER_CONNECTION,
     maxConnections: connections.maxTotal / replicas,
     maxConnectionsPerBackendPod: connections.maxPerBackendPod / replicas,
     maxPendingRequests:

@@ -24,6 +24,12 @@ const routerFilter = () => ({ name: 'envoy.filters.http.router', typed_config: {
  */
 export const REQUEST_TIMEOUT = '65s';
 
+/** The buffer filter's own limit; the plain route sets the one that applies (envoy.plainHttp.maxRequestBytes). */
+const BUFFER_DECLARATION_BYTES = 65_536;
+
+/** Envoy's edge best practice: bound each connection's buffers (its default is 1 MiB). */
+export const PER_CONNECTION_BUFFER_BYTES = 32_768;
+
 /** Before a route is chosen (the headers arrive within request_headers_timeout); each route sets its own after. */
 const STREAM_IDLE_TIMEOUT_BEFORE_ROUTING = '300s';
 
@@ -58,13 +64,20 @@ export function websocketListener(envoy: WebsocketListenerInput): Listener {
     access_log_options: { flush_log_on_tunnel_successfully_established: true },
     local_reply_config: { mappers: [queueTimeoutAsUnavailable()] },
     rds: { route_config_name: ENVOY_NAMES.websocketRouteConfig, config_source: liveConfigSource('routes') },
-    http_filters: [{ name: 'envoy.filters.http.local_ratelimit', typed_config: rateLimitFilterDeclaration() }, routerFilter()],
+    http_filters: [
+      // No rules here: the upgrade route sets the allowed origins (envoy/routes.ts). Before the rate limit,
+      // so a refused origin spends no token.
+      { name: 'envoy.filters.http.rbac', typed_config: { '@type': TYPE.rbac } },
+      { name: 'envoy.filters.http.local_ratelimit', typed_config: rateLimitFilterDeclaration() },
+      // Off unless a route turns it on (the plain route does; an upgrade must never be buffered).
+      { name: 'envoy.filters.http.buffer', typed_config: { '@type': TYPE.buffer, max_request_bytes: BUFFER_DECLARATION_BYTES }, disabled: true },
+      routerFilter(),
+    ],
   };
   return {
     name: ENVOY_NAMES.websocketListener,
     address: socketAddress('0.0.0.0', envoy.listenerPort),
-    // Envoy's edge best practice: bound per-connection buffers.
-    per_connection_buffer_limit_bytes: 32768,
+    per_connection_buffer_limit_bytes: PER_CONNECTION_BUFFER_BYTES,
     filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: connectionManager }] }],
   };
 }
@@ -106,6 +119,8 @@ function jsonStdoutAccessLog(): AccessLog {
           bytes_received: '%BYTES_RECEIVED%',
           bytes_sent: '%BYTES_SENT%',
           upgrade: '%REQ(UPGRADE)%',
+          origin: '%REQ(ORIGIN)%',
+          route_name: '%ROUTE_NAME%',
           // Why Envoy answered as it did, e.g. request_overall_timeout for a 503 after the queue timeout.
           response_code_details: '%RESPONSE_CODE_DETAILS%',
           client_address: '%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%',
@@ -117,12 +132,16 @@ function jsonStdoutAccessLog(): AccessLog {
   };
 }
 
-export function readyListener(envoy: Pick<EdgeConfig['envoy'], 'readyPort'>): Listener {
+export function readyListener(envoy: Pick<EdgeConfig['envoy'], 'readyPort' | 'readyMaxConnections'>): Listener {
   const getOnly: HeaderMatcher = { name: ':method', string_match: { exact: 'GET' } };
   const connectionManager: AnyOf<typeof TYPE.hcm> = {
     '@type': TYPE.hcm,
     stat_prefix: 'ready',
     codec_type: 'AUTO',
+    // Probes, health checks and scrapes are short: an idle or slow connection is closed soon.
+    request_headers_timeout: '5s',
+    request_timeout: '10s',
+    common_http_protocol_options: { idle_timeout: '60s', headers_with_underscores_action: 'REJECT_REQUEST' },
     route_config: {
       name: 'ready_routes',
       virtual_hosts: [
@@ -159,6 +178,18 @@ export function readyListener(envoy: Pick<EdgeConfig['envoy'], 'readyPort'>): Li
     // Probes and the ALB health check must get through when the client connection cap is reached,
     // or a busy replica would be restarted (liveness) and cut every WebSocket on it.
     ignore_global_conn_limit: true,
-    filter_chains: [{ filters: [{ name: 'envoy.filters.network.http_connection_manager', typed_config: connectionManager }] }],
+    per_connection_buffer_limit_bytes: PER_CONNECTION_BUFFER_BYTES,
+    filter_chains: [
+      {
+        filters: [
+          {
+            // So it has a cap of its own: past it, a new connection is closed at once.
+            name: 'envoy.filters.network.connection_limit',
+            typed_config: { '@type': TYPE.connectionLimit, stat_prefix: 'ready', max_connections: envoy.readyMaxConnections },
+          },
+          { name: 'envoy.filters.network.http_connection_manager', typed_config: connectionManager },
+        ],
+      },
+    ],
   };
 }

@@ -14,6 +14,8 @@ export const ENVOY_NAMES = {
   websocketRouteConfig: 'websocket_routes',
   websocketRoute: 'websocket_upgrade',
   plainRoute: 'plain_http',
+  /** The RBAC policy on the upgrade route that admits only the allowed origins. */
+  allowedOriginsPolicy: 'allowed_origins',
   readyPath: '/ready',
   /** The RTDS layer that holds the backend cluster's live connection caps. */
   liveRuntimeLayer: 'live',
@@ -38,6 +40,11 @@ export const TYPE = {
     'type.googleapis.com/envoy.extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig',
   dnsCluster: 'type.googleapis.com/envoy.extensions.clusters.dns.v3.DnsCluster',
   leastRequest: 'type.googleapis.com/envoy.extensions.load_balancing_policies.least_request.v3.LeastRequest',
+  buffer: 'type.googleapis.com/envoy.extensions.filters.http.buffer.v3.Buffer',
+  rbac: 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC',
+  rbacPerRoute: 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBACPerRoute',
+  bufferPerRoute: 'type.googleapis.com/envoy.extensions.filters.http.buffer.v3.BufferPerRoute',
+  connectionLimit: 'type.googleapis.com/envoy.extensions.filters.network.connection_limit.v3.ConnectionLimit',
 } as const satisfies Record<string, TypeUrl>;
 
 /** The backend's headless Service name as resolved from inside the cluster. */

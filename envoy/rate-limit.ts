@@ -18,17 +18,35 @@ const always = (runtimeKey: string) => ({
   default_value: { numerator: 100, denominator: 'HUNDRED' as const },
 });
 
-/** With N peers, each replica admits 1/N of the bucket: an upgrade costs it N tokens. */
-export function fleetWebsocketRateLimit(rateLimit: EdgeConfig['envoy']['rateLimit']): AnyOf<typeof TYPE.localRateLimit> {
+/** The descriptor key each client's bucket is found by: the trusted client address. */
+export const CLIENT_DESCRIPTOR_KEY = 'remote_address';
+
+const bucket = (b: { maxTokens: number; tokensPerFill: number; fillInterval: number }) => ({
+  max_tokens: b.maxTokens,
+  tokens_per_fill: b.tokensPerFill,
+  fill_interval: protoDuration(b.fillInterval),
+});
+
+/**
+ * The fleet bucket (with N peers, each replica admits 1/N of it: an upgrade costs it N tokens) and,
+ * beside it, one bucket per client address. Envoy checks the client's bucket first and takes a fleet
+ * token only when the client's bucket admits the upgrade, so a refused client spends none.
+ */
+export function fleetWebsocketRateLimit(
+  rateLimit: EdgeConfig['envoy']['rateLimit'],
+  perClient: EdgeConfig['envoy']['perClient'],
+): AnyOf<typeof TYPE.localRateLimit> {
   return {
     '@type': TYPE.localRateLimit,
     stat_prefix: ENVOY_NAMES.rateLimitStatPrefix,
     status: { code: 'TooManyRequests' },
-    token_bucket: {
-      max_tokens: rateLimit.maxTokens,
-      tokens_per_fill: rateLimit.tokensPerFill,
-      fill_interval: protoDuration(rateLimit.fillInterval),
-    },
+    token_bucket: bucket(rateLimit),
+    // The remote address is the client the ALB put in X-Forwarded-For (use_remote_address, one trusted hop).
+    rate_limits: [{ actions: [{ remote_address: {} }] }],
+    // An entry with no value is a wildcard: one bucket per distinct client address, at most maxClients (LRU).
+    descriptors: [{ entries: [{ key: CLIENT_DESCRIPTOR_KEY, value: '' }], token_bucket: bucket(perClient) }],
+    max_dynamic_descriptors: perClient.maxClients,
+    always_consume_default_token_bucket: true,
     local_cluster_rate_limit: {},
     filter_enabled: always('websocket_upgrades.rate_limit_enabled'),
     filter_enforced: always('websocket_upgrades.rate_limit_enforced'),

@@ -6,7 +6,7 @@ import { ConfigError } from '../config/errors';
 import { loadEnvironments, parseConfig } from '../config/load';
 import { EnvoyBootstrapError } from '../envoy/validate';
 import { OUTPUT_DIRS, synthesizeProject } from '../synth/pipeline';
-import { ConfigFiles, snapshotTree, tempProject } from './helpers';
+import { ConfigFiles, configWith, snapshotTree, tempProject } from './helpers';
 
 /** Synthesizes the shipped project, then a bad config over it; returns the error and whether outputs changed. */
 function synthBadOverGood(bad: ConfigFiles & { prod?: Record<string, unknown> }): { error: Error; outputsUnchanged: boolean } {
@@ -147,8 +147,35 @@ describe('bad input stops synthesis and leaves the outputs untouched', () => {
     );
   });
 
+  test('GIVEN an internet-facing ALB without envoy.allowedOrigins THEN it is refused, naming the field and the ["*"] way out; an internal ALB needs none', () => {
+    expect(() => parseConfig({})).toThrow('envoy.allowedOrigins: got nothing; allowed: the origins of your web pages, such as [https://app.example.com], for an internet-facing ALB');
+    expect(() => parseConfig({})).toThrow('["*"] turns the check off');
+    expect(parseConfig({ alb: { scheme: 'internal' } }).envoy.allowedOrigins).toBeUndefined();
+    expect(configWith({ envoy: { allowedOrigins: ['*'] } }).envoy.allowedOrigins).toEqual(['*']);
+  });
+
+  test.each([
+    [['app.example.com'], 'envoy.allowedOrigins[0]: got "app.example.com"; allowed: an origin such as https://app.example.com'],
+    [['https://app.example.com/path'], 'envoy.allowedOrigins[0]: got "https://app.example.com/path"; allowed: an origin'],
+    [['*', 'https://a.example.com'], '"*" alone, or a list of origins without it'],
+    [[], 'at least one origin'],
+  ])('GIVEN envoy.allowedOrigins %j THEN it is refused with what is allowed', (origins, message) => {
+    expect(() => parseConfig({ envoy: { allowedOrigins: origins } })).toThrow(message);
+  });
+
+  test('GIVEN Envoy\'s connection idle timeout not longer than the ALB\'s THEN it is refused: AWS requires the target to keep idle connections longer', () => {
+    expect(() => configWith({ envoy: { connectionIdleTimeout: '1h' } })).toThrow(
+      'envoy.connectionIdleTimeout: got "1h"; allowed: longer than alb.idleTimeoutSeconds (3600s)',
+    );
+    expect(configWith({ alb: { idleTimeoutSeconds: 1800 }, envoy: { connectionIdleTimeout: '1h' } }).envoy.connectionIdleTimeout).toBe(3_600_000);
+  });
+
+  test('GIVEN a client bucket smaller than the replica count THEN it is refused: each replica\'s share would be no token', () => {
+    expect(() => configWith({ envoy: { replicas: 3, perClient: { maxTokens: 2 } } })).toThrow('envoy.perClient.maxTokens: got 2; allowed: at least 3');
+  });
+
   test('GIVEN a fleet bucket that does not divide by the replica count THEN it is accepted: Envoy shares it over the peers', () => {
-    const config = parseConfig({ envoy: { replicas: 3, rateLimit: { maxTokens: 10 }, connections: { maxTotal: 9, maxPerBackendPod: 3 } } });
+    const config = configWith({ envoy: { replicas: 3, rateLimit: { maxTokens: 10 }, connections: { maxTotal: 9, maxPerBackendPod: 3 } } });
     expect(config.envoy.rateLimit.maxTokens).toBe(10);
   });
 
@@ -157,7 +184,7 @@ describe('bad input stops synthesis and leaves the outputs untouched', () => {
   });
 
   test('GIVEN an official debug image tag THEN it is accepted', () => {
-    expect(parseConfig({ envoy: { image: 'envoyproxy/envoy:debug-v1.40.0' } }).envoy.image).toBe('envoyproxy/envoy:debug-v1.40.0');
+    expect(configWith({ envoy: { image: 'envoyproxy/envoy:debug-v1.40.0' } }).envoy.image).toBe('envoyproxy/envoy:debug-v1.40.0');
   });
 
   test('GIVEN a cross-field problem with a value no file sets THEN it is attributed to the default, not to a file that never set it', () => {

@@ -6,7 +6,7 @@ import { configWith, inlineBootstrapFor } from './helpers';
 const bootstrap = inlineBootstrapFor(configWith()) as any;
 const listeners: any[] = bootstrap.static_resources.listeners;
 const clusters: any[] = bootstrap.static_resources.clusters;
-const hcmOf = (listener: any) => listener.filter_chains[0].filters[0].typed_config;
+const hcmOf = (listener: any) => listener.filter_chains[0].filters.find((f: any) => f.name === 'envoy.filters.network.http_connection_manager').typed_config;
 const websocketHcm = hcmOf(listeners.find((l) => l.address.socket_address.port_value === 8080));
 const readyHcm = hcmOf(listeners.find((l) => l.address.socket_address.port_value === 9901));
 const backend = clusters.find((c) => c.name === 'websocket_backend');
@@ -93,7 +93,7 @@ describe('rate limit on new WebSockets (its behaviour is proven in test/live/rat
     expect(upgradeRoute.match.headers).toEqual([{ name: 'upgrade', string_match: { exact: 'websocket', ignore_case: true } }]);
     expect(upgradeRoute.typed_per_filter_config['envoy.filters.http.local_ratelimit']).toBeDefined();
     const plainRoutes = websocketRoutes.filter((r) => r !== upgradeRoute);
-    for (const route of plainRoutes) expect(route.typed_per_filter_config).toBeUndefined();
+    for (const route of plainRoutes) expect(route.typed_per_filter_config?.['envoy.filters.http.local_ratelimit']).toBeUndefined();
     // The upgrade route must come first, or the catch-all would swallow upgrades.
     expect(websocketRoutes.indexOf(upgradeRoute)).toBe(0);
   });
@@ -234,5 +234,50 @@ describe('overload protection', () => {
   test('GIVEN a CPU limit of 250m THEN Envoy runs one worker thread; 2500m gives 2', () => {
     expect(perReplicaLimits(configWith()).concurrency).toBe(1);
     expect(perReplicaLimits(configWith({ envoy: { resources: { cpuLimit: '2500m', cpuRequest: '250m' } } })).concurrency).toBe(2);
+  });
+});
+
+describe('hostile clients (their behaviour is proven in test/live/edge-protection.live.test.ts)', () => {
+  const limit = upgradeRoute.typed_per_filter_config['envoy.filters.http.local_ratelimit'];
+  const rbacOf = (config = configWith()) =>
+    (inlineBootstrapFor(config) as any).static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config
+      .virtual_hosts[0].routes[0].typed_per_filter_config['envoy.filters.http.rbac'];
+
+  test('GIVEN the defaults THEN each client address gets a bucket of 5, 1 every 5 s, beside the fleet bucket, at most 10000 clients per replica', () => {
+    expect(limit.rate_limits).toEqual([{ actions: [{ remote_address: {} }] }]);
+    expect(limit.descriptors).toEqual([{ entries: [{ key: 'remote_address', value: '' }], token_bucket: { max_tokens: 5, tokens_per_fill: 1, fill_interval: '5s' } }]);
+    expect(limit.max_dynamic_descriptors).toBe(10000);
+    expect(limit.always_consume_default_token_bucket).toBe(true);
+  });
+
+  test('GIVEN allowed origins THEN the upgrade route admits only those (any case) or none at all, and the RBAC filter runs before the rate limit', () => {
+    const policy = rbacOf().rbac.rules.policies.allowed_origins;
+    expect(policy.principals).toEqual([
+      { header: { name: 'origin', string_match: { safe_regex: { regex: '(?i)^(https://app\\.example\\.com)$' } } } },
+      { not_id: { header: { name: 'origin', present_match: true } } },
+    ]);
+    const names = websocketHcm.http_filters.map((f: any) => f.name);
+    expect(names.indexOf('envoy.filters.http.rbac')).toBeLessThan(names.indexOf('envoy.filters.http.local_ratelimit'));
+  });
+
+  test('GIVEN allowMissingOrigin false THEN an upgrade must carry an allowed Origin; GIVEN ["*"] THEN there is no check at all', () => {
+    expect(rbacOf(configWith({ envoy: { allowMissingOrigin: false } })).rbac.rules.policies.allowed_origins.principals).toHaveLength(1);
+    expect(rbacOf(configWith({ envoy: { allowedOrigins: ['*'] } }))).toBeUndefined();
+  });
+
+  test('GIVEN plain HTTP THEN it uses the HIGH priority pool of its own, read whole (64 KiB at most) before it takes a backend connection', () => {
+    const plain = websocketRoutes.find((r) => r !== upgradeRoute);
+    expect(plain.route.priority).toBe('HIGH');
+    expect(plain.typed_per_filter_config['envoy.filters.http.buffer'].buffer).toEqual({ max_request_bytes: 65536 });
+    const runtime = bootstrap.layered_runtime.layers[1].static_layer;
+    expect(runtime['circuit_breakers.websocket_backend.high.max_connections']).toBe(2);
+    expect(websocketHcm.http_filters.find((f: any) => f.name === 'envoy.filters.http.buffer').disabled).toBe(true);
+  });
+
+  test('GIVEN Envoy\'s edge guidance THEN listeners and the backend cluster buffer at most 32 KiB per connection, and the ready port has its own cap', () => {
+    for (const listener of listeners) expect(listener.per_connection_buffer_limit_bytes).toBe(32768);
+    expect(backend.per_connection_buffer_limit_bytes).toBe(32768);
+    const ready = listeners.find((l) => l.address.socket_address.port_value === 9901);
+    expect(ready.filter_chains[0].filters[0].typed_config).toMatchObject({ max_connections: 64 });
   });
 });

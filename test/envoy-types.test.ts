@@ -79,7 +79,7 @@ export const builderEdits: unknown[] = [
   // @ts-expect-error misspelt field of the whole Bootstrap
   { ...buildEnvoyBootstrap(config), overload_manger: {} } satisfies ReturnType<typeof buildEnvoyBootstrap>,
   // @ts-expect-error a wrong shape inside the fleet rate limit (a bucket size as a string)
-  { ...fleetWebsocketRateLimit(config.envoy.rateLimit), token_bucket: { max_tokens: '10' } } satisfies ReturnType<typeof fleetWebsocketRateLimit>,
+  { ...fleetWebsocketRateLimit(config.envoy.rateLimit, config.envoy.perClient), token_bucket: { max_tokens: '10' } } satisfies ReturnType<typeof fleetWebsocketRateLimit>,
 ];
 
 test('GIVEN the typed builder THEN its output is a Bootstrap, and the edits above fail to compile (tsc in npm test)', () => {

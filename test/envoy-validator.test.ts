@@ -20,7 +20,7 @@ import {
 import { configWith, inlineBootstrapFor, PROJECT_ROOT } from './helpers';
 
 const WEBSOCKET_HCM = 'static_resources.listeners[0].filter_chains[0].filters[0].typed_config';
-const READY_HCM = 'static_resources.listeners[1].filter_chains[0].filters[0].typed_config';
+const READY_HCM = 'static_resources.listeners[1].filter_chains[0].filters[1].typed_config';
 const UPGRADE_ROUTE = `${WEBSOCKET_HCM}.route_config.virtual_hosts[0].routes[0]`;
 const RATE_LIMIT = `${UPGRADE_ROUTE}.typed_per_filter_config["envoy.filters.http.local_ratelimit"]`;
 const CATCH_ALL_READY_ROUTE_INDEX = READ_ONLY_ADMIN_PATHS.length;
@@ -29,8 +29,9 @@ const BACKEND_CLUSTER = 'static_resources.clusters[0]';
 
 type Bootstrap = any;
 const realBootstrap = (): Bootstrap => structuredClone(inlineBootstrapFor(configWith()));
-const websocketHcm = (b: Bootstrap) => b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
-const readyHcm = (b: Bootstrap) => b.static_resources.listeners[1].filter_chains[0].filters[0].typed_config;
+const hcmIn = (listener: any) => listener.filter_chains[0].filters.find((f: any) => f.name === 'envoy.filters.network.http_connection_manager').typed_config;
+const websocketHcm = (b: Bootstrap) => hcmIn(b.static_resources.listeners[0]);
+const readyHcm = (b: Bootstrap) => hcmIn(b.static_resources.listeners[1]);
 const upgradeRoute = (b: Bootstrap) => websocketHcm(b).route_config.virtual_hosts[0].routes[0];
 const rateLimit = (b: Bootstrap) => upgradeRoute(b).typed_per_filter_config['envoy.filters.http.local_ratelimit'];
 const catchAllReadyRoute = (b: Bootstrap) => readyHcm(b).route_config.virtual_hosts[0].routes[CATCH_ALL_READY_ROUTE_INDEX];

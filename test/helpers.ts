@@ -11,9 +11,12 @@ import type { Bootstrap } from '../imports/envoy-types';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
-/** The shipped defaults, optionally with a few fields changed. */
+/** What an internet-facing config must say beyond the defaults: the shipped base's allowed origins. */
+export const REQUIRED_FIELDS: EdgeConfigInput = { envoy: { allowedOrigins: ['https://app.example.com'] } };
+
+/** The shipped defaults (with the fields an internet-facing config must set), optionally with a few fields changed. */
 export function configWith(overrides: EdgeConfigInput = {}): EdgeConfig {
-  return parseConfig(overrides);
+  return parseConfig(deepMerge(REQUIRED_FIELDS, overrides));
 }
 
 /** The bootstrap with its live resources written back inline: the form the validator and `envoy --mode validate` check. */
@@ -23,7 +26,7 @@ export function inlineBootstrapFor(config: EdgeConfig): Bootstrap {
 
 /** An environment as the loader makes it: its derived project name, and the fields changed. */
 export function environmentWith(name: string, overrides: EdgeConfigInput = {}): Environment {
-  const config = parseConfig(deepMerge({ gitops: { project: `envoy-edge-${name}` } }, overrides));
+  const config = parseConfig(deepMerge(deepMerge(REQUIRED_FIELDS, { gitops: { project: `envoy-edge-${name}` } }), overrides));
   return { name, config, files: ['config/base.yaml', `config/environments/${name}.yaml`] };
 }
 
@@ -60,7 +63,9 @@ export function tempProject(files: ConfigFiles & { readonly prod?: Record<string
   mkdirSync(path.join(configDir, 'environments'), { recursive: true });
   const write = (file: string, content: unknown) =>
     writeFileSync(path.join(configDir, file), typeof content === 'string' ? content : toYaml(content));
-  write('base.yaml', files.base ?? readFileSync(path.join(SHIPPED_CONFIG, 'base.yaml'), 'utf8'));
+  // An object base gets the fields an internet-facing config must set, unless it says otherwise.
+  write('base.yaml', files.base === undefined ? readFileSync(path.join(SHIPPED_CONFIG, 'base.yaml'), 'utf8')
+    : typeof files.base === 'string' ? files.base : deepMerge(REQUIRED_FIELDS, files.base));
   const shippedEnvs = Object.fromEntries(
     readdirSync(path.join(SHIPPED_CONFIG, 'environments')).map((f) => [
       f.replace(/\.yaml$/, ''),

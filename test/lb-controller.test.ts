@@ -20,11 +20,11 @@ import {
   REFUSED_VALUE_PATHS,
 } from '../lb-controller/values';
 import { ConfigError } from '../config/errors';
-import { parseConfig } from '../config/load';
+import { configWith } from './helpers';
 import type { EdgeConfig, EdgeConfigInput } from '../config/schema';
 import { SYNC_WAVE } from '../k8s/sync-waves';
 
-const config = (input: EdgeConfigInput = {}): EdgeConfig => parseConfig(input);
+const config = (input: EdgeConfigInput = {}): EdgeConfig => configWith(input);
 
 function applicationOf(cfg: EdgeConfig, project?: string): any {
   const objects = Testing.synth(new LbControllerChart(Testing.app(), 'lb-controller', { config: cfg, project }));
@@ -45,7 +45,7 @@ function errorMessage(run: () => unknown): string {
 
 /** Config errors from parsing plus building the values, whichever step reports them. */
 const lbConfigError = (input: EdgeConfigInput) =>
-  errorMessage(() => buildLbControllerValues(parseConfig(input)));
+  errorMessage(() => buildLbControllerValues(configWith(input)));
 
 // eksctl's published schema (draft-07), copied from eksctl v0.230.0 so the tests need nothing outside the repo.
 // strict: false because it carries eksctl's own keywords (x-intellij-html-description and the like).
@@ -381,7 +381,7 @@ describe('bad input', () => {
   });
 
   test('GIVEN several colliding values THEN every one is reported, in a stable order, as a ConfigError', () => {
-    const cfg = parseConfig({ cluster: { name: 'ok' } });
+    const cfg = configWith({ cluster: { name: 'ok' } });
     const withValues = { ...cfg, lbController: { ...cfg.lbController, values: { vpcId: 'vpc-1', region: 'x', logLevel: 'debug' } } };
     expect(checkLbControllerValues(withValues)).toEqual([
       'lbController.values.region: got "x"; allowed: nothing: region is set by this project from cluster.region',

@@ -82,15 +82,35 @@ test('GIVEN bursts within the limits (as many upgrades as the bucket holds, each
   report(`3 bursts of ${committedEdge().config.envoy.rateLimit.maxTokens} upgrades: ${rounds.join(' | ')}`);
 });
 
-test('GIVEN every slot of a replica held WHEN a plain HTTP request arrives THEN it waits at most envoy.plainHttpTimeout, then gets 504', async () => {
+test('GIVEN every WebSocket slot of a replica held THEN a plain GET is still answered from its own pool; GIVEN that pool held by slow answers THEN they get 504 at envoy.plainHttpTimeout, and the next request waits for a slot until then', async () => {
   const edge = await start(synthesizedEdge({ envoy: { plainHttpTimeout: '2s' } }), { replicas: 1 });
-  const perReplica = edge.config.envoy.connections.maxTotal / edge.config.envoy.replicas;
-  const held = await Promise.all(Array.from({ length: perReplica }, () => upgrade(edge.target(0))));
-  expect(held.map((r) => r.status)).toEqual(Array(perReplica).fill(101));
+  const { envoy } = edge.config;
+  const wsPerReplica = envoy.connections.maxTotal / envoy.replicas;
+  const held = await Promise.all(Array.from({ length: wsPerReplica }, () => upgrade(edge.target(0))));
+  expect(held.map((r) => r.status)).toEqual(Array(wsPerReplica).fill(101));
+  const beside = await httpRequest(edge.target(0), '/plain');
+  report(`plain GET with every WebSocket slot held: ${beside.status} after ${s(beside.ms)}`);
+  expect(beside.status).toBe(200);
+
+  // The plain pool: this replica's share of envoy.plainHttp.maxConnections. Envoy still opens one connection to a
+  // pod its pool has none to (so a pool never deadlocks), so the pool is full once every pod has one as well.
+  const plainPerReplica = envoy.plainHttp.maxConnections / envoy.replicas;
+  const plainSlots = Math.max(plainPerReplica, edge.pods.length);
+  const start0 = performance.now();
+  const slow = Array.from({ length: plainSlots }, () => httpRequest(edge.target(0), '/slow?ms=4000'));
+  await edge.replicas[0].waitUntil(async () => (await edge.replicas[0].stat('cluster.websocket_backend.upstream_rq_active')) >= wsPerReplica + plainSlots,
+    5000, 'holds every plain slot');
+  const t0 = performance.now();
   const plain = await httpRequest(edge.target(0), '/plain');
-  report(`plain GET with every slot held: ${plain.status} after ${s(plain.ms)} (plainHttpTimeout ${s(edge.config.envoy.plainHttpTimeout)})`);
-  expect(plain.status).toBe(504);
-  expect(plain.ms).toBeGreaterThanOrEqual(edge.config.envoy.plainHttpTimeout - 50);
-  expect(plain.ms).toBeLessThan(edge.config.envoy.plainHttpTimeout + 1000);
+  const slowResults = await Promise.all(slow);
+  report(`plain GET with the plain pool held (${plainSlots} slow answers: cap ${plainPerReplica}, and one per pod at least): ` +
+    `the slow ones ${[...new Set(slowResults.map((r) => r.status))].join('/')} after ${s(Math.max(...slowResults.map((r) => r.ms)))}; the next got ${plain.status} after ${s(plain.ms)} ` +
+    `(plainHttpTimeout ${s(envoy.plainHttpTimeout)})`);
+  // A slow backend answer is cut at plainHttpTimeout...
+  expect(slowResults.map((r) => r.status)).toEqual(Array(plainSlots).fill(504));
+  for (const r of slowResults) expect(r.ms).toBeLessThan(envoy.plainHttpTimeout + 1000);
+  // ...and the next request waited for a slot until then (the pool was full), and no longer than its own timeout.
+  expect(plain.ms).toBeGreaterThanOrEqual(Math.min(...slowResults.map((r) => r.ms)) - (t0 - start0) - 100);
+  expect(plain.ms).toBeLessThan(envoy.plainHttpTimeout + 1000);
   await closeAll(held.map((r) => r.socket));
 });

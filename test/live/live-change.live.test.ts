@@ -198,7 +198,7 @@ test('GIVEN open WebSockets WHEN the health-check interval is shortened live THE
 test('GIVEN open WebSockets WHEN the queue timeout, the plain HTTP timeout and the stream idle timeout change live THEN none drops, and new requests get the new timeouts', async () => {
   const edge = await start(synthesizedEdge({ alb: { idleTimeoutSeconds: 1 } }));
   const { maxTotal, queueTimeout } = edge.config.envoy.connections;
-  // Every backend slot held: an upgrade must wait for the queue timeout, a plain GET for its own.
+  // Every backend slot held: an upgrade must wait for the queue timeout.
   const held = await EchoingSockets.open(edge, maxTotal);
 
   await swapLive(edge, { alb: { idleTimeoutSeconds: 1 }, envoy: { connections: { queueTimeout: '2s' } } }, `envoy.connections.queueTimeout ${s(queueTimeout)} → 2.0 s`);
@@ -210,8 +210,8 @@ test('GIVEN open WebSockets WHEN the queue timeout, the plain HTTP timeout and t
   expect(waited.ms).toBeLessThan(3000);
 
   await swapLive(edge, { alb: { idleTimeoutSeconds: 1 }, envoy: { connections: { queueTimeout: '2s' }, plainHttpTimeout: '3s' } }, 'envoy.plainHttpTimeout 15.0 s → 3.0 s');
-  const plain = await httpRequest(edge.target(0), '/plain');
-  report(`a plain GET with every slot held: ${plain.status} after ${s(plain.ms)}`);
+  const plain = await httpRequest(edge.target(0), '/slow?ms=10000');
+  report(`a plain GET the backend answers after 10 s: ${plain.status} after ${s(plain.ms)}`);
   expect(plain.status).toBe(504);
   expect(plain.ms).toBeGreaterThanOrEqual(2900);
   expect(plain.ms).toBeLessThan(4000);

@@ -37,9 +37,12 @@ export class BackendPod {
   }
 
   static async start(options: PodOptions): Promise<BackendPod> {
-    const web = createServer((_req, res) => {
+    const web = createServer((req, res) => {
       res.setHeader('x-pod', options.name);
-      res.end(`plain HTTP answered by ${options.name}\n`);
+      // /slow?ms=N answers after N ms (at most 60 s): a backend that is slow to answer a plain request.
+      const slowMs = req.url?.startsWith('/slow') ? Math.min(60_000, Number(new URL(req.url, 'http://pod').searchParams.get('ms') ?? 0)) : 0;
+      req.resume();
+      req.on('end', () => setTimeout(() => res.end(`plain HTTP answered by ${options.name}\n`), slowMs));
     });
     // Envoy's HTTP/1 pool keeps upstream connections alive between plain requests.
     web.keepAliveTimeout = 60_000;

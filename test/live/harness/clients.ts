@@ -8,6 +8,38 @@ export interface Target {
   readonly port: number;
 }
 
+/**
+ * What the ALB adds: it appends the address it saw the client connect from to X-Forwarded-For (after
+ * whatever the client sent there itself). Envoy trusts exactly that one hop. Unless a test names its
+ * client, every request comes from a client address of its own, as if from a different user.
+ */
+export interface ClientOptions {
+  /** The client's address as the ALB sees it. */
+  readonly client?: string;
+  /** X-Forwarded-For as the client itself sent it (a spoof), which the ALB keeps in front. */
+  readonly spoofedXff?: string;
+  readonly origin?: string;
+  readonly headers?: Record<string, string>;
+}
+
+let clientsSeen = 0;
+
+/** A fresh client address (198.18.0.0/15, the benchmarking range: never a real client). */
+export function newClientAddress(): string {
+  const n = clientsSeen++;
+  return `198.18.${Math.floor(n / 250) % 250}.${(n % 250) + 1}`;
+}
+
+/** The headers the stand-in ALB sends for a client. */
+export function albHeaders(opts: ClientOptions = {}): Record<string, string> {
+  const client = opts.client ?? newClientAddress();
+  return {
+    ...opts.headers,
+    'x-forwarded-for': opts.spoofedXff ? `${opts.spoofedXff}, ${client}` : client,
+    ...(opts.origin ? { origin: opts.origin } : {}),
+  };
+}
+
 export interface UpgradeResult {
   /** 101 when the upgrade succeeded; otherwise Envoy's status (429, 503, …), or 0 on a network error. */
   readonly status: number;
@@ -20,10 +52,14 @@ export interface UpgradeResult {
 }
 
 /** Opens a WebSocket through Envoy and resolves when the server answers, whatever the answer. */
-export function upgrade(target: Target, path = '/'): Promise<UpgradeResult> {
+export function upgrade(target: Target, path = '/', opts: ClientOptions & { maxPayload?: number } = {}): Promise<UpgradeResult> {
   const start = performance.now();
   return new Promise((resolve) => {
-    const socket = new WebSocket(`ws://${target.address}:${target.port}${path}`, { handshakeTimeout: 60_000 });
+    const socket = new WebSocket(`ws://${target.address}:${target.port}${path}`, {
+      handshakeTimeout: 60_000,
+      headers: albHeaders(opts),
+      ...(opts.maxPayload ? { maxPayload: opts.maxPayload } : {}),
+    });
     let headers: IncomingHttpHeaders = {};
     socket.on('upgrade', (res) => (headers = res.headers));
     socket.on('open', () =>
@@ -79,10 +115,10 @@ export interface HttpResult {
 }
 
 /** A plain HTTP request (no upgrade), on a new connection. */
-export function httpRequest(target: Target, path: string, method = 'GET', timeoutMs = 60_000): Promise<HttpResult> {
+export function httpRequest(target: Target, path: string, method = 'GET', timeoutMs = 60_000, opts: ClientOptions = {}): Promise<HttpResult> {
   const start = performance.now();
   return new Promise((resolve) => {
-    const req = request({ host: target.address, port: target.port, path, method, agent: false, timeout: timeoutMs }, (res) => {
+    const req = request({ host: target.address, port: target.port, path, method, agent: false, timeout: timeoutMs, headers: albHeaders(opts) }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (c) => (body += c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body, ms: performance.now() - start }));
