@@ -10,6 +10,7 @@ import { READ_ONLY_ADMIN_PATHS } from '../envoy/names';
 import {
   assertValidEnvoyBootstrap,
   ENVOY_CONFIG_SOURCES,
+  valuesAt,
   EnvoyBootstrapError,
   EnvoyValidationOptions,
   envoyApiSource,
@@ -416,8 +417,33 @@ describe('reporting', () => {
   test('GIVEN every config-source pattern WHEN applied to the default bootstrap THEN each names a value that exists', () => {
     const bootstrap = realBootstrap();
     for (const { pattern } of ENVOY_CONFIG_SOURCES) {
-      expect({ pattern, found: valueAt(bootstrap, pattern.replace(/\[\*\]/g, '[0]')) !== undefined }).toEqual({ pattern, found: true });
+      expect({ pattern, found: valuesAt(bootstrap, pattern).length > 0 }).toEqual({ pattern, found: true });
     }
+  });
+
+  test('GIVEN the listeners, clusters, routes and runtime layers in another order THEN every problem still names the same config field', () => {
+    const broken = (reorder: boolean) => {
+      const bootstrap = realBootstrap() as any;
+      const routes = websocketHcm(bootstrap).route_config.virtual_hosts[0].routes;
+      // Three values from three config fields, each refused by Envoy's rules.
+      routes[0].typed_per_filter_config['envoy.filters.http.local_ratelimit'].token_bucket.fill_interval = '0s';
+      backendCluster(bootstrap).health_checks[0].interval = '0s';
+      bootstrap.static_resources.listeners[1].address.socket_address.port_value = 70000;
+      if (reorder) {
+        bootstrap.static_resources.listeners.reverse();
+        bootstrap.static_resources.clusters.reverse();
+        routes.reverse();
+        bootstrap.layered_runtime.layers.reverse();
+      }
+      return validateEnvoyBootstrap(bootstrap).map((p) => `${p.rule} → ${p.configField}`).sort();
+    };
+    const inOrder = broken(false);
+    expect(inOrder).toEqual([
+      'duration.gt → envoy.healthCheck.interval',
+      'duration.gt → envoy.rateLimit.fillInterval',
+      'uint32.lte → envoy.readyPort',
+    ]);
+    expect(broken(true)).toEqual(inOrder);
   });
 
   test('GIVEN a problem WHEN formatted THEN it reads "path: rule: message (config: field)"', () => {
@@ -478,14 +504,3 @@ describe('the validate:envoy command', () => {
 });
 
 /** The value at a validator path (`a.b[0]["k"].c`) in plain data, or undefined. */
-function valueAt(data: unknown, at: string): unknown {
-  const steps = at.match(/\["(?:[^"\\]|\\.)*"\]|\[\d+\]|[^.[\]]+/g) ?? [];
-  let current: any = data;
-  for (const step of steps) {
-    if (current === undefined || current === null) return undefined;
-    if (step.startsWith('["')) current = current[JSON.parse(step.slice(1, -1))];
-    else if (step.startsWith('[')) current = current[Number(step.slice(1, -1))];
-    else current = current[step];
-  }
-  return current;
-}

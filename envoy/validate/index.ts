@@ -13,7 +13,7 @@ import { describe, isPlainObject } from './json';
 import { ProtoJsonWalker } from './proto-json';
 import { EnvoyProblem, formatEnvoyProblem, Reporter } from './report';
 
-export { configFieldFor, ENVOY_CONFIG_SOURCES } from './config-sources';
+export { configFieldFor, ENVOY_CONFIG_SOURCES, namedPath, valuesAt } from './config-sources';
 export type { EnvoyConfigSource } from './config-sources';
 export type { EnvoyPorts } from './cross-references';
 export { formatEnvoyProblem } from './report';
@@ -55,7 +55,7 @@ export function validateEnvoyBootstrap(bootstrap: unknown, opts: EnvoyValidation
 export function inspectEnvoyBootstrap(bootstrap: unknown, opts: EnvoyValidationOptions = {}): EnvoyValidationReport {
   const api = loadEnvoyApi();
   const bootstrapType = api.lookupType(BOOTSTRAP_TYPE)!;
-  const report = new Reporter(opts.sources ?? ENVOY_CONFIG_SOURCES);
+  const report = new Reporter(opts.sources ?? ENVOY_CONFIG_SOURCES, bootstrap);
   const crossReferences = new CrossReferences(report, opts.ports);
   const walker = new ProtoJsonWalker(api, report, {
     allowJsonNames: opts.allowJsonNames,

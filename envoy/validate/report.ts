@@ -18,10 +18,14 @@ export class Reporter {
   readonly problems: EnvoyProblem[] = [];
   readonly notices: EnvoyProblem[] = [];
 
-  constructor(private readonly sources: readonly EnvoyConfigSource[]) {}
+  constructor(
+    private readonly sources: readonly EnvoyConfigSource[],
+    /** The bootstrap being checked: config fields are found by the names of its listeners, clusters and routes. */
+    private readonly bootstrap: unknown,
+  ) {}
 
   problem(path: string, rule: string, message: string): void {
-    const configField = configFieldFor(path, this.sources);
+    const configField = configFieldFor(path, this.bootstrap, this.sources);
     this.problems.push(configField ? { path, rule, message, configField } : { path, rule, message });
   }
 
