@@ -8,7 +8,9 @@
 // is reported (rule "json name") unless `allowJsonNames` is set.
 import { Enum, Field, MapField, Type } from 'protobufjs/light';
 import { EnvoyApi, enumNames, WRAPPED_SCALARS } from './definitions';
-import { describe, isPlainObject, join, NANOS_PER_SECOND, Scalar } from './json';
+import { describe, isPlainObject, join, Scalar } from './json';
+import { closestName } from './names';
+import { defaultScalar, INTEGER_RANGES, isDefaultScalar, parseDuration, parseScalarJson, parseTimestamp } from './proto-scalars';
 import { kindRules, PgvRules, Rules } from './pgv-rules';
 import { Reporter } from './report';
 
@@ -21,19 +23,6 @@ export interface WalkOptions {
 
 const TYPE_URL_PREFIX = 'type.googleapis.com/';
 
-const INTEGER_RANGES: Record<string, readonly [bigint, bigint, string]> = {
-  int32: [-(2n ** 31n), 2n ** 31n - 1n, 'a 32-bit integer'],
-  sint32: [-(2n ** 31n), 2n ** 31n - 1n, 'a 32-bit integer'],
-  sfixed32: [-(2n ** 31n), 2n ** 31n - 1n, 'a 32-bit integer'],
-  uint32: [0n, 2n ** 32n - 1n, 'an unsigned 32-bit integer'],
-  fixed32: [0n, 2n ** 32n - 1n, 'an unsigned 32-bit integer'],
-  int64: [-(2n ** 63n), 2n ** 63n - 1n, 'a 64-bit integer (a number or a decimal string)'],
-  sint64: [-(2n ** 63n), 2n ** 63n - 1n, 'a 64-bit integer (a number or a decimal string)'],
-  sfixed64: [-(2n ** 63n), 2n ** 63n - 1n, 'a 64-bit integer (a number or a decimal string)'],
-  uint64: [0n, 2n ** 64n - 1n, 'an unsigned 64-bit integer (a number or a decimal string)'],
-  fixed64: [0n, 2n ** 64n - 1n, 'an unsigned 64-bit integer (a number or a decimal string)'],
-};
-const FLOAT_MAX = 3.4028234663852886e38;
 
 /** Well-known types whose JSON form is not an object of fields; inside an Any they sit under "value". */
 const SPECIAL_JSON_TYPES = new Set([
@@ -49,9 +38,6 @@ const SPECIAL_JSON_TYPES = new Set([
 /** TypedStruct carries a config as a Struct plus its type URL; Envoy converts it to that message. */
 const TYPED_STRUCT_TYPES = new Set(['xds.type.v3.TypedStruct', 'udpa.type.v1.TypedStruct']);
 
-const DURATION_TEXT = /^(-)?(\d+)(?:\.(\d{1,9}))?s$/;
-const MAX_DURATION_SECONDS = 315_576_000_000n;
-const TIMESTAMP_TEXT = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
 
 export class ProtoJsonWalker {
   private readonly pgv: PgvRules;
@@ -443,46 +429,12 @@ export class ProtoJsonWalker {
 
   /** proto3 JSON as Envoy's parser reads it; undefined (after reporting) when the value has the wrong type. */
   private parseScalar(value: unknown, kind: string, valuePath: string): Scalar | undefined {
-    const wrong = (expected: string) => {
-      this.report.problem(valuePath, `type: ${kind}`, `expected ${expected}; got ${describe(value)}`);
+    const parsed = parseScalarJson(value, kind);
+    if ('expected' in parsed) {
+      this.report.problem(valuePath, `type: ${kind}`, `expected ${parsed.expected}; got ${describe(value)}`);
       return undefined;
-    };
-    const range = INTEGER_RANGES[kind];
-    if (range) {
-      const [min, max, what] = range;
-      const parsed =
-        typeof value === 'number' && Number.isInteger(value)
-          ? BigInt(value)
-          : typeof value === 'string' && /^-?\d+$/.test(value)
-            ? BigInt(value)
-            : undefined;
-      if (parsed === undefined) return wrong(what);
-      if (parsed < min || parsed > max) return wrong(`${what} from ${min} to ${max}`);
-      return parsed;
     }
-    switch (kind) {
-      case 'double':
-      case 'float': {
-        const parsed =
-          typeof value === 'number'
-            ? value
-            : typeof value === 'string' && /^(-?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|NaN|-?Infinity)$/.test(value)
-              ? Number(value)
-              : undefined;
-        if (parsed === undefined || (typeof value === 'number' && !Number.isFinite(value))) return wrong('a number');
-        if (kind === 'float' && Number.isFinite(parsed) && Math.abs(parsed) > FLOAT_MAX) return wrong('a 32-bit float');
-        return parsed;
-      }
-      case 'bool':
-        return typeof value === 'boolean' ? value : wrong('true or false (not a string)');
-      case 'string':
-        return typeof value === 'string' ? value : wrong('a string');
-      case 'bytes':
-        return typeof value === 'string' && /^[A-Za-z0-9+/_-]*={0,2}$/.test(value)
-          ? Buffer.from(value, value.includes('-') || value.includes('_') ? 'base64url' : 'base64')
-          : wrong('base64-encoded bytes');
-    }
-    return wrong(kind);
+    return parsed.value;
   }
 }
 
@@ -493,54 +445,4 @@ function mapKeyType(field: Field): string {
 
 function shortType(typeRef: string): string {
   return typeRef.replace(/^\./, '');
-}
-
-function defaultScalar(kind: string): Scalar {
-  if (kind in INTEGER_RANGES) return 0n;
-  if (kind === 'bool') return false;
-  if (kind === 'string') return '';
-  if (kind === 'bytes') return Buffer.alloc(0);
-  return 0;
-}
-
-function isDefaultScalar(value: unknown): boolean {
-  return value === 0 || value === '' || value === false || value === '0';
-}
-
-function closestName(key: string, names: string[]): string | undefined {
-  let best: { name: string; distance: number } | undefined;
-  for (const name of names) {
-    const distance = editDistance(key.toLowerCase(), name.toLowerCase());
-    if (!best || distance < best.distance) best = { name, distance };
-  }
-  return best && best.distance <= Math.max(2, Math.floor(key.length / 4)) ? best.name : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
-}
-
-function parseDuration(text: string): bigint | undefined {
-  const match = DURATION_TEXT.exec(text);
-  if (!match) return undefined;
-  const seconds = BigInt(match[2]);
-  if (seconds > MAX_DURATION_SECONDS) return undefined;
-  const nanos = seconds * NANOS_PER_SECOND + BigInt((match[3] ?? '').padEnd(9, '0'));
-  return match[1] ? -nanos : nanos;
-}
-
-function parseTimestamp(text: string): bigint | undefined {
-  const match = TIMESTAMP_TEXT.exec(text);
-  if (!match) return undefined;
-  const millis = Date.parse(`${match[1]}${match[3]}`);
-  if (Number.isNaN(millis)) return undefined;
-  return BigInt(millis / 1000) * NANOS_PER_SECOND + BigInt((match[2] ?? '').padEnd(9, '0'));
 }
