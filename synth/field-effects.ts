@@ -3,7 +3,8 @@
 // pod template reads rolls the pods (their hash or spec changes); what only the live resources read
 // applies live. docs/configuration.md's "applies" column is generated from this, so it cannot drift
 // from the code that decides it; test/field-effects.test.ts checks it against real synths.
-import { envoyPodTemplate, serializeBootstrap } from '../charts/envoy-edge';
+import { serializeBootstrap } from '../charts/envoy-edge';
+import { envoyPodTemplate } from '../envoy/pod';
 import { configReference } from '../config/reference';
 import type { EdgeConfig } from '../config/schema';
 import { buildEnvoyBootstrap } from '../envoy/bootstrap';

@@ -1,12 +1,12 @@
 // The Kubernetes objects around Envoy: what each one guarantees on a real cluster.
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
-import { EnvoyEdgeChart, shutdownTiming } from '../charts/envoy-edge';
+import { shutdownTiming } from '../envoy/pod';
 import type { EdgeConfig, EdgeConfigInput } from '../config/schema';
-import { configWith, findObject, K8sObject, synthObjects } from './helpers';
+import { configWith, findObject, K8sObject, synthEnvoyEdge } from './helpers';
 
 const synthEdge = (config: EdgeConfig = configWith()): K8sObject[] =>
-  synthObjects((app) => new EnvoyEdgeChart(app, 'envoy-edge', { config }));
+  synthEnvoyEdge(config);
 
 const objects = synthEdge();
 const deployment = findObject(objects, 'Deployment', 'envoy-proxy');

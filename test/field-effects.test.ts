@@ -3,10 +3,9 @@
 // changes (the pods roll), or only the live ConfigMap does (Envoy reloads it), or neither.
 import type { EdgeConfigInput } from '../config/schema';
 import { fieldEffects } from '../synth/field-effects';
-import { configWith, findObject, K8sObject, synthObjects } from './helpers';
-import { EnvoyEdgeChart } from '../charts/envoy-edge';
+import { configWith, findObject, K8sObject, synthEnvoyEdge } from './helpers';
 
-const synth = (change: EdgeConfigInput) => synthObjects((scope) => new EnvoyEdgeChart(scope, 'edge', { config: configWith(change) }));
+const synth = (change: EdgeConfigInput) => synthEnvoyEdge(configWith(change));
 const baseline = synth({});
 
 function observed(objects: K8sObject[]): string {

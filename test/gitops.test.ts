@@ -6,11 +6,10 @@ import { parseAllDocuments } from 'yaml';
 import { EnvironmentsApplicationSetChart } from '../charts/argocd-applicationset';
 import { AppProjectsChart } from '../charts/argocd-projects';
 import { EdgeApplicationChart } from '../charts/edge-application';
-import { EnvoyEdgeChart } from '../charts/envoy-edge';
 import { LbControllerChart } from '../charts/lb-controller';
 import { outputPaths, synthesizeProject } from '../synth/pipeline';
 import { EmptyOutputError, writeOutputsAtomically } from '../synth/write-outputs';
-import { environmentWith, findObject, K8sObject, snapshotTree, synthObjects, tempProject } from './helpers';
+import { environmentWith, findObject, K8sObject, snapshotTree, synthEnvoyEdge, synthObjects, tempProject } from './helpers';
 
 const repo = { repoURL: 'https://git.example.com/team/edge.git' };
 const prod = environmentWith('prod', { gitops: { ...repo, targetRevision: 'release', destinationName: 'in-cluster' } });
@@ -113,7 +112,7 @@ describe('AppProjects: least privilege, per environment', () => {
   test('GIVEN the Envoy project THEN its only cluster-scoped kind is the Namespace, and it lists exactly the kinds its Applications sync', () => {
     const envoyProject = project('envoy-edge-prod');
     expect(envoyProject.spec.clusterResourceWhitelist).toEqual([{ group: '', kind: 'Namespace' }]);
-    const synced = synthObjects((app) => new EnvoyEdgeChart(app, 'edge', { config: prod.config })).concat(children(prod));
+    const synced = synthEnvoyEdge(prod.config).concat(children(prod));
     const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '');
     const kinds = new Set(synced.filter((o) => o.kind !== 'Namespace').map((o) => `${groupOf(o.apiVersion)}/${o.kind}`));
     const allowed = new Set(envoyProject.spec.namespaceResourceWhitelist.map((k: any) => `${k.group}/${k.kind}`));
@@ -148,7 +147,7 @@ describe('sync order', () => {
   });
 
   test('GIVEN the edge Application THEN Envoy\'s objects sync first, then the Ingress', () => {
-    const edge = synthObjects((app) => new EnvoyEdgeChart(app, 'edge', { config: prod.config }));
+    const edge = synthEnvoyEdge(prod.config);
     const ingress = wave(findObject(edge, 'Ingress'));
     const envoyWaves = edge.filter((o) => o.kind !== 'Ingress').map(wave);
     expect(new Set(envoyWaves).size).toBe(1);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Testing } from 'cdk8s';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
+import { EnvoyEdgeChart } from '../charts/envoy-edge';
 import { Environment, parseConfig } from '../config/load';
 import type { EdgeConfig, EdgeConfigInput } from '../config/schema';
 import { buildEnvoyConfig, inlineEnvoyConfig } from '../envoy/bootstrap';
@@ -17,6 +18,11 @@ export const REQUIRED_FIELDS: EdgeConfigInput = { envoy: { allowedOrigins: ['htt
 /** The shipped defaults (with the fields an internet-facing config must set), optionally with a few fields changed. */
 export function configWith(overrides: EdgeConfigInput = {}): EdgeConfig {
   return parseConfig(deepMerge(REQUIRED_FIELDS, overrides));
+}
+
+/** Envoy's edge chart for a config, with the Envoy config built from it, as the synth pipeline places it. */
+export function synthEnvoyEdge(config: EdgeConfig): K8sObject[] {
+  return synthObjects((app) => new EnvoyEdgeChart(app, 'envoy-edge', { config, envoy: buildEnvoyConfig(config) }));
 }
 
 /** The bootstrap with its live resources written back inline: the form the validator and `envoy --mode validate` check. */

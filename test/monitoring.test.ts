@@ -3,14 +3,13 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { AppProjectsChart } from '../charts/argocd-projects';
-import { EnvoyEdgeChart } from '../charts/envoy-edge';
 import { MonitoringChart } from '../charts/monitoring';
 import { buildEnvoyBootstrap } from '../envoy/bootstrap';
 import { alertRules } from '../monitoring/alerts';
 import { dashboardPanels, grafanaDashboard } from '../monitoring/dashboard';
 import { metricNames } from '../monitoring/selectors';
 import { outputPaths, synthesizeProject } from '../synth/pipeline';
-import { configWith, environmentWith, findObject, PROJECT_ROOT, snapshotTree, synthObjects, tempProject } from './helpers';
+import { configWith, environmentWith, findObject, PROJECT_ROOT, snapshotTree, synthEnvoyEdge, synthObjects, tempProject } from './helpers';
 
 const on = configWith({ monitoring: { enabled: true, scraperNamespace: 'observability', scraperPodLabels: { app: 'prometheus' }, labels: { release: 'kps' } } });
 const objects = synthObjects((app) => new MonitoringChart(app, 'monitoring', { config: on }));
@@ -36,7 +35,7 @@ test('GIVEN the PodMonitor THEN Prometheus scrapes /stats/prometheus on the read
 });
 
 test('GIVEN monitoring on THEN the NetworkPolicy admits the scraper\'s pods to the ready port only; off, it admits no scraper', () => {
-  const policy = (config = on) => findObject(synthObjects((app) => new EnvoyEdgeChart(app, 'edge', { config })), 'NetworkPolicy');
+  const policy = (config = on) => findObject(synthEnvoyEdge(config), 'NetworkPolicy');
   expect(policy().spec.ingress).toContainEqual({
     from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'observability' } }, podSelector: { matchLabels: { app: 'prometheus' } } }],
     ports: [{ protocol: 'TCP', port: 9901 }],
