@@ -52,7 +52,7 @@ export function envoyArgs(config: EdgeConfig): string[] {
  * terminating pod (it keeps its WebSockets through preStop) against the rollout's limits. So with two
  * or more replicas one pod leaves at a time, and its replacement counts as available only after a
  * whole termination grace period, by when the pod before it has gone: at most one leaving pod holds
- * connections beside the serving ones (README "Rollout" has the arithmetic). A single replica must
+ * connections beside the serving ones (docs/behaviour.md, "Rollout", has the arithmetic). A single replica must
  * surge, or it would serve nothing while it is replaced.
  */
 export function rolloutStrategy(config: EdgeConfig): Pick<k8s.DeploymentSpec, 'strategy' | 'minReadySeconds'> {
