@@ -146,6 +146,7 @@ export function destroyPlan(environment: Environment, contexts: Contexts): Step[
     { description: 'delete the PodDisruptionBudget', argv: deleteIn(contexts.environment, ns, 'poddisruptionbudget', EDGE_NAMES.pdb) },
     { description: 'delete the NetworkPolicy', argv: deleteIn(contexts.environment, ns, 'networkpolicy', EDGE_NAMES.networkPolicy) },
     { description: 'delete the bootstrap ConfigMap', argv: deleteIn(contexts.environment, ns, 'configmap', EDGE_NAMES.bootstrapConfigMap) },
+    { description: 'delete the live ConfigMap (routes, backend cluster, caps)', argv: deleteIn(contexts.environment, ns, 'configmap', EDGE_NAMES.liveConfigMap) },
     { description: 'delete the Envoy ServiceAccount', argv: deleteIn(contexts.environment, ns, 'serviceaccount', EDGE_NAMES.serviceAccount) },
     ...(config.monitoring.enabled
       ? [

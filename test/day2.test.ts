@@ -20,7 +20,7 @@ import {
 } from '../cli/day2';
 import { contextsOf, isEnvironmentContext, resolveContexts } from '../cli/kube-context';
 import { liveVersionsInGit } from '../cli/live-versions';
-import { environmentWith, PROJECT_ROOT } from './helpers';
+import { environmentWith, PROJECT_ROOT, synthEnvoyEdge } from './helpers';
 
 const prod = environmentWith('prod', { cluster: { name: 'envoy-poc', region: 'us-east-1' } });
 const staging = environmentWith('staging', {
@@ -150,6 +150,17 @@ describe('destroy order', () => {
     expect(envoy).toBeLessThan(controller);
     expect(controller).toBeLessThan(edge);
     expect(edge).toBeLessThan(projects);
+  });
+
+  test('GIVEN destroy THEN every object the edge chart makes in the environment\'s cluster is deleted by name', () => {
+    const made = synthEnvoyEdge(staging.config).map((o) => `${o.kind.toLowerCase()}/${o.metadata.name}`);
+    const deleted = new Set(plan.flatMap((step) => {
+      const i = step.argv.indexOf('delete');
+      if (i < 0 || step.argv[2] !== STAGING_ARN) return [];
+      const kind = step.argv[i + 1];
+      return step.argv.slice(i + 2).filter((a) => !a.startsWith('-')).map((name) => `${kind}/${name}`);
+    }));
+    expect(made.filter((o) => !deleted.has(o))).toEqual([]);
   });
 
   test('GIVEN destroy THEN it deletes only objects it created, by name, and the namespace only when nothing else is in it', () => {
