@@ -85,7 +85,8 @@ async function swapLive(edge: Edge, overrides: Record<string, unknown>, what: st
       replica.waitUntil(
         async () => {
           for (const f of files) if ((await replica.textStat(LIVE_VERSION_STATS[f])) !== after.liveFiles[LIVE_FILES[f]].version_info) return false;
-          return true;
+          // A new backend cluster serves only once it has health-checked every pod (warming); until then the old one does.
+          return (await replica.stat('cluster_manager.warming_clusters')) === 0;
         },
         10_000,
         `serves the new ${files.join(', ')}`,
