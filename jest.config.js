@@ -4,6 +4,6 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   // The live suite runs real Envoy processes: `npm run test:live`, with its own config.
-  testPathIgnorePatterns: ['/node_modules/', '/test/live/'],
+  testPathIgnorePatterns: ['/node_modules/', '/test/live/', '/test/gitops/'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
 };

@@ -35,7 +35,10 @@
 #   5. prune; 6. self-heal; 7. an emptied dist/<env>/edge/ deletes nothing (allowEmpty: false);
 #   8. the AppProject refuses a kind and a namespace it does not allow, before anything applies,
 #      and a fix pushed while the bad commit is retried is taken (retry.refresh);
-#   9. destroy staging, then prod: nothing of theirs left in Argo CD or the cluster but the
+#   9. the TypeScript scenarios in test/gitops/ (jest.gitops.config.js), run on what this script
+#      started: a push of a live field changes only the live ConfigMap (same Deployment generation
+#      and ReplicaSet), a static one makes a new ReplicaSet;
+#  10. destroy staging, then prod: nothing of theirs left in Argo CD or the cluster but the
 #      chart's CRDs (Argo CD never deletes CRDs with an Application), the other untouched.
 # Time: the Envoy Deployment has minReadySeconds (155 s), and Argo CD applies the Ingress (wave 1)
 # only once the Deployment (wave 0) is Available. By default kwok, the fake kubelet, reports each
@@ -672,6 +675,15 @@ say "memory of the processes (peak = VmHWM):"
 gitops_memory >&2
 MEM_TOTAL="$(gitops_memory | awk '$1 == "total" { print $2 }')"
 maybe_pause loop
+
+# ---- the TypeScript scenarios (test/gitops/*.gitops.test.ts) on what this script started ------
+envs_json="$(for env in "${ENVS[@]}"; do printf '"%s":{"context":"%s","envoyNamespace":"%s","edgeApp":"%s"},' "$env" "${CTX[$env]}" "${ENVOY_NS[$env]}" "${EDGE_APP[$env]}"; done)"
+printf '{"kubeconfig":"%s","kubectl":"%s","worktree":"%s","argocdContext":"%s","argocdNamespace":"%s","rewrites":[["%s","%s"],["%s","%s"]],"environments":{%s}}\n' \
+  "$KC" "$(command -v kubectl)" "$WT" "${CTX[$PROD]}" "$ARGOCD_NS" "$REPO_URL" "$GITOPS_GIT_URL" "$EKS_CHARTS_URL" "$GITOPS_HELM_REPO_URL" "${envs_json%,}" >"$WORK/context.json"
+if VERIFY_GITOPS_CONTEXT="$WORK/context.json" node node_modules/jest/bin/jest.js -c jest.gitops.config.js --json --outputFile "$WORK/scenarios.json" >&2; then :; fi
+read -r s_passed s_failed < <(node -e 'const r=require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests + r.numRuntimeErrorTestSuites)' "$WORK/scenarios.json" 2>/dev/null || echo "0 1")
+PASSED=$((PASSED + s_passed)); FAILED=$((FAILED + s_failed))
+say "TypeScript scenarios: $s_passed passed, $s_failed failed (test/gitops/)"
 
 # ---- destroy: the other environment first, then Argo CD's own ---------------------------------
 # destroy ENV : npm run destroy in ENV's context; checks what is left, in Argo CD and the cluster.

@@ -1,0 +1,143 @@
+// The GitOps scenarios' typed harness, after Argo CD's own e2e fixture: scripts/verify-gitops.sh
+// starts the processes (API servers, Argo CD, git daemon) in a network namespace, then runs these
+// scenarios with a description of what it started (VERIFY_GITOPS_CONTEXT, a JSON file). A scenario
+// changes the config the way a user does, synthesizes with the real pipeline, pushes, and asserts on
+// the real clusters.
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { parseDocument } from 'yaml';
+import { OUTPUT_DIRS, synthesizeProject } from '../../synth/pipeline';
+
+/** What scripts/verify-gitops.sh started, for one environment. */
+export interface GitopsEnvironment {
+  readonly context: string;
+  readonly envoyNamespace: string;
+  readonly edgeApp: string;
+}
+
+export interface GitopsContext {
+  readonly kubeconfig: string;
+  readonly kubectl: string;
+  /** The checkout Argo CD's repository is pushed from. */
+  readonly worktree: string;
+  readonly argocdContext: string;
+  readonly argocdNamespace: string;
+  /** The URL rewrites the harness makes in argocd/ and dist/ (the repository and the chart repository). */
+  readonly rewrites: readonly (readonly [string, string])[];
+  readonly environments: Readonly<Record<string, GitopsEnvironment>>;
+}
+
+export function gitopsContext(): GitopsContext {
+  const file = process.env.VERIFY_GITOPS_CONTEXT;
+  if (!file) throw new Error('VERIFY_GITOPS_CONTEXT is not set: run these scenarios through npm run verify:gitops');
+  return JSON.parse(readFileSync(file, 'utf8')) as GitopsContext;
+}
+
+/** Measured figures go to the output, one line each, as in the live suite. */
+export function report(line: string): void {
+  process.stderr.write(`[verify-gitops] ${line}\n`);
+}
+
+export class Gitops {
+  constructor(readonly ctx: GitopsContext = gitopsContext()) {}
+
+  /** kubectl in an environment's cluster; throws with kubectl's stderr when it fails. */
+  kubectl(environment: string, ...args: string[]): string {
+    return this.run(this.ctx.environments[environment].context, args);
+  }
+
+  /** kubectl in Argo CD's namespace. */
+  argocd(...args: string[]): string {
+    return this.run(this.ctx.argocdContext, ['-n', this.ctx.argocdNamespace, ...args]);
+  }
+
+  private run(context: string, args: string[]): string {
+    const out = spawnSync(this.ctx.kubectl, ['--kubeconfig', this.ctx.kubeconfig, '--context', context, ...args], { encoding: 'utf8' });
+    if (out.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${out.stderr.trim()}`);
+    return out.stdout;
+  }
+
+  json<T = any>(environment: string, ...args: string[]): T {
+    return JSON.parse(this.kubectl(environment, ...args, '-o', 'json')) as T;
+  }
+
+  /** Edits an environment's config file the way a user does (comments kept). */
+  editConfig(environment: string, edit: (doc: ReturnType<typeof parseDocument>) => void): void {
+    const file = path.join(this.ctx.worktree, 'config', 'environments', `${environment}.yaml`);
+    const doc = parseDocument(readFileSync(file, 'utf8'));
+    edit(doc);
+    writeFileSync(file, doc.toString());
+  }
+
+  /** `npm run synth` of the worktree's config with the real pipeline, the harness's URL rewrites, into the worktree. */
+  synthesize(): void {
+    const out = mkdtempSync(path.join(tmpdir(), 'gitops-synth-'));
+    try {
+      synthesizeProject(out, path.join(this.ctx.worktree, 'config'));
+      for (const dir of ['argocd', 'dist']) rewriteTree(path.join(out, dir), this.ctx.rewrites);
+      for (const dir of OUTPUT_DIRS) {
+        rmSync(path.join(this.ctx.worktree, dir), { recursive: true, force: true });
+        cpSync(path.join(out, dir), path.join(this.ctx.worktree, dir), { recursive: true });
+      }
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }
+
+  /** Commits everything in the worktree and pushes; returns the commit and when it was pushed. */
+  push(message: string): { sha: string; at: number } {
+    const git = (...args: string[]) => {
+      const out = spawnSync('git', ['-C', this.ctx.worktree, ...args], { encoding: 'utf8' });
+      if (out.status !== 0) throw new Error(`git ${args.join(' ')}: ${out.stderr.trim()}`);
+      return out.stdout.trim();
+    };
+    git('add', '-A');
+    git('commit', '--quiet', '-m', message);
+    git('push', '--quiet', 'origin', 'HEAD:main');
+    return { sha: git('rev-parse', 'HEAD'), at: performance.now() };
+  }
+
+  /** What a git webhook or the UI's Refresh button does: Argo CD looks at the repository now. */
+  refresh(app: string): void {
+    this.argocd('annotate', '--overwrite', 'applications.argoproj.io', app, 'argocd.argoproj.io/refresh=normal');
+  }
+
+  /** The files the changed commit touched (relative paths). */
+  changedFiles(): string[] {
+    const out = spawnSync('git', ['-C', this.ctx.worktree, 'diff', '--name-only', 'HEAD~1', 'HEAD'], { encoding: 'utf8' });
+    return out.stdout.trim().split('\n').filter(Boolean);
+  }
+}
+
+/** Polls `check` every 200 ms until it returns a value that is not undefined; fails with `what` after `timeoutMs`. */
+export async function waitFor<T>(what: string, timeoutMs: number, check: () => T | undefined): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    let last: unknown;
+    try {
+      const value = check();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${(last as Error).message})` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function rewriteTree(dir: string, rewrites: GitopsContext['rewrites']): void {
+  const walk = (d: string): string[] =>
+    spawnSync('find', [d, '-type', 'f'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+  for (const file of walk(dir)) {
+    const text = readFileSync(file, 'utf8');
+    // The same rewrite as the shell harness: a URL at the end of a line, quoted or not.
+    const rewritten = text.split('\n').map((line) => rewrites.reduce((l, [from, to]) => l.replace(new RegExp(`${escape(from)}(?=["']?\\s*$)`), to), line)).join('\n');
+    if (rewritten !== text) writeFileSync(file, rewritten);
+  }
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
