@@ -11,6 +11,7 @@ import { LIVE_FILES, liveDiscoveryFiles } from '../envoy/live';
 import { envoyPodTemplate, rolloutStrategy } from '../envoy/pod';
 import { ENVOY_NAMES } from '../envoy/names';
 import { lintExceptionAnnotations } from '../k8s/lint-exceptions';
+import { albIngressAnnotations } from '../lb-controller/ingress';
 import { EDGE_NAMES } from '../k8s/names';
 import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from '../k8s/sync-waves';
 
@@ -28,35 +29,6 @@ export function serializeLiveFiles(envoyConfig: EnvoyConfig): Record<string, str
       toYaml(files[key], { lineWidth: 0, aliasDuplicateObjects: false }),
     ]),
   );
-}
-
-/** Annotations that make the AWS Load Balancer Controller build the ALB we want. */
-export function ingressAnnotations(config: EdgeConfig): Record<string, string> {
-  const { alb, envoy } = config;
-  const annotations: Record<string, string> = {
-    [SYNC_WAVE_ANNOTATION]: SYNC_WAVE.ingress,
-    'alb.ingress.kubernetes.io/scheme': alb.scheme,
-    // ip targets: the ALB sends to pod IPs, so readiness gates and per-pod health checks work.
-    'alb.ingress.kubernetes.io/target-type': 'ip',
-    'alb.ingress.kubernetes.io/backend-protocol': 'HTTP',
-    'alb.ingress.kubernetes.io/backend-protocol-version': 'HTTP1',
-    'alb.ingress.kubernetes.io/healthcheck-protocol': 'HTTP',
-    'alb.ingress.kubernetes.io/healthcheck-port': String(envoy.readyPort),
-    'alb.ingress.kubernetes.io/healthcheck-path': ENVOY_NAMES.readyPath,
-    'alb.ingress.kubernetes.io/success-codes': '200',
-    // The ALB default of 60 s closes idle WebSockets.
-    'alb.ingress.kubernetes.io/load-balancer-attributes': `idle_timeout.timeout_seconds=${alb.idleTimeoutSeconds}`,
-    'alb.ingress.kubernetes.io/target-group-attributes': `deregistration_delay.timeout_seconds=${alb.deregistrationDelaySeconds}`,
-  };
-  if (alb.certificateArn) {
-    annotations['alb.ingress.kubernetes.io/certificate-arn'] = alb.certificateArn;
-    annotations['alb.ingress.kubernetes.io/listen-ports'] = '[{"HTTP":80},{"HTTPS":443}]';
-    annotations['alb.ingress.kubernetes.io/ssl-redirect'] = '443';
-    annotations['alb.ingress.kubernetes.io/ssl-policy'] = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
-  } else {
-    annotations['alb.ingress.kubernetes.io/listen-ports'] = '[{"HTTP":80}]';
-  }
-  return annotations;
 }
 
 export interface EnvoyEdgeChartProps extends ChartProps {
@@ -154,7 +126,14 @@ export class EnvoyEdgeChart extends Chart {
     });
 
     new k8s.KubeIngress(this, 'ingress', {
-      metadata: { name: EDGE_NAMES.ingress, namespace, annotations: ingressAnnotations(config) },
+      metadata: {
+        name: EDGE_NAMES.ingress,
+        namespace,
+        annotations: {
+          [SYNC_WAVE_ANNOTATION]: SYNC_WAVE.ingress,
+          ...albIngressAnnotations({ alb: config.alb, healthCheck: { port: config.envoy.readyPort, path: ENVOY_NAMES.readyPath } }),
+        },
+      },
       spec: {
         ingressClassName: 'alb',
         rules: [

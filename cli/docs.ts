@@ -9,7 +9,7 @@ import { appliesColumn } from '../synth/field-effects';
 export function configurationReference(): string {
   // The defaults, with the one field an internet-facing config must set (as the shipped base.yaml does):
   // a field's effect is read off the builders running on a real config.
-  return renderConfigurationReference(appliesColumn(parseConfig({ envoy: { allowedOrigins: ['https://app.example.com'] } })));
+  return renderConfigurationReference(appliesColumn(parseConfig({ envoy: { allowedOrigins: ['https://app.example.com'] }, alb: { allowPlainHttp: true } })));
 }
 
 export const CONFIGURATION_REFERENCE = path.join(__dirname, '..', 'docs', 'configuration.md');

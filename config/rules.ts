@@ -81,6 +81,10 @@ export function crossFieldProblems(config: EdgeConfig): string[] {
   if (backend.port === backend.healthPort) {
     blame('backend.healthPort', backend.healthPort, `a port different from backend.port (${backend.port})`);
   }
+  if (config.alb.scheme === 'internet-facing' && !config.alb.certificateArn && !config.alb.allowPlainHttp) {
+    blame('alb.certificateArn', undefined,
+      'an ACM certificate ARN for an internet-facing ALB (HTTPS on 443, a redirect from 80), or alb.allowPlainHttp: true for a trial in clear text');
+  }
   const certificateRegion = config.alb.certificateArn?.split(':')[3];
   if (certificateRegion && certificateRegion !== config.cluster.region) {
     blame('alb.certificateArn', config.alb.certificateArn,

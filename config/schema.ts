@@ -194,7 +194,19 @@ const alb = section('The ALB that the AWS Load Balancer Controller makes from ou
       /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/,
       'an ACM certificate ARN such as arn:aws:acm:us-east-1:123456789012:certificate/…',
     ),
-    'ACM certificate: HTTPS on 443 and a redirect from 80. None by default.',
+    'ACM certificate: HTTPS on 443 and a redirect from 80. An internet-facing ALB needs one, unless alb.allowPlainHttp says otherwise.',
+  ).optional(),
+  allowPlainHttp: described(
+    bool(),
+    'Let an internet-facing ALB listen on HTTP 80 only, with no certificate: for a trial; WebSockets then travel in clear text (ws://).',
+  ).prefault(false),
+  sslPolicy: described(
+    matching(/^ELBSecurityPolicy-[A-Za-z0-9-]+$/, 'an ALB security policy name such as ELBSecurityPolicy-TLS13-1-2-2021-06'),
+    'TLS policy of the HTTPS listener (the controller\'s own default, ELBSecurityPolicy-2016-08, still allows TLS 1.0).',
+  ).prefault('ELBSecurityPolicy-TLS13-1-2-2021-06'),
+  wafAclArn: described(
+    matching(/^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/[A-Za-z0-9_-]+\/[a-f0-9-]+$/, 'a regional AWS WAF web ACL ARN such as arn:aws:wafv2:us-east-1:123456789012:regional/webacl/edge/…'),
+    'AWS WAF web ACL to attach to the ALB (rate-based rules per IP, AWS managed rule groups). None by default.',
   ).optional(),
   allowedCidrs: described(
     z

@@ -170,6 +170,21 @@ describe('bad input stops synthesis and leaves the outputs untouched', () => {
     expect(configWith({ alb: { idleTimeoutSeconds: 1800 }, envoy: { connectionIdleTimeout: '1h' } }).envoy.connectionIdleTimeout).toBe(3_600_000);
   });
 
+  test('GIVEN an internet-facing ALB with no certificate THEN it is refused unless alb.allowPlainHttp says so; an internal ALB may listen on HTTP', () => {
+    const origins = { envoy: { allowedOrigins: ['https://app.example.com'] } };
+    expect(() => parseConfig(origins)).toThrow('alb.certificateArn: got nothing; allowed: an ACM certificate ARN for an internet-facing ALB');
+    expect(() => parseConfig(origins)).toThrow('or alb.allowPlainHttp: true');
+    expect(parseConfig({ ...origins, alb: { allowPlainHttp: true } }).alb.allowPlainHttp).toBe(true);
+    expect(parseConfig({ alb: { scheme: 'internal' } }).alb.certificateArn).toBeUndefined();
+  });
+
+  test.each([
+    ['sslPolicy', 'TLS-1-2', 'an ALB security policy name such as ELBSecurityPolicy-TLS13-1-2-2021-06'],
+    ['wafAclArn', 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/1', 'a regional AWS WAF web ACL ARN'],
+  ])('GIVEN alb.%s %j THEN it is refused with what is allowed', (field, value, allowed) => {
+    expect(() => configWith({ alb: { [field]: value } })).toThrow(`alb.${field}: got ${JSON.stringify(value)}; allowed: ${allowed}`);
+  });
+
   test('GIVEN a client bucket smaller than the replica count THEN it is refused: each replica\'s share would be no token', () => {
     expect(() => configWith({ envoy: { replicas: 3, perClient: { maxTokens: 2 } } })).toThrow('envoy.perClient.maxTokens: got 2; allowed: at least 3');
   });

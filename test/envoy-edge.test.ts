@@ -215,10 +215,24 @@ describe('ingress', () => {
     expect(annotations['alb.ingress.kubernetes.io/success-codes']).toBe('200');
   });
 
-  test('GIVEN WebSockets THEN the ALB idle timeout is 3600 s by default and follows the config', () => {
-    expect(annotations['alb.ingress.kubernetes.io/load-balancer-attributes']).toBe('idle_timeout.timeout_seconds=3600');
+  test('GIVEN WebSockets THEN the ALB idle timeout is 3600 s by default and follows the config, and the ALB drops invalid header fields', () => {
+    expect(annotations['alb.ingress.kubernetes.io/load-balancer-attributes']).toBe(
+      'idle_timeout.timeout_seconds=3600,routing.http.drop_invalid_header_fields.enabled=true');
     const custom = findObject(synthEdge(configWith({ alb: { idleTimeoutSeconds: 1800 } })), 'Ingress');
-    expect(custom.metadata.annotations['alb.ingress.kubernetes.io/load-balancer-attributes']).toBe('idle_timeout.timeout_seconds=1800');
+    expect(custom.metadata.annotations['alb.ingress.kubernetes.io/load-balancer-attributes']).toContain('idle_timeout.timeout_seconds=1800');
+  });
+
+  test('GIVEN a certificate THEN HTTPS on 443 with a TLS 1.2+ policy by default (the configured one when set), a redirect from 80; and a WAF web ACL when given', () => {
+    const arn = 'arn:aws:acm:us-east-1:123456789012:certificate/abc-123';
+    const waf = 'arn:aws:wafv2:us-east-1:123456789012:regional/webacl/edge/0123abcd-4567-89ef-0123-456789abcdef';
+    const tls = findObject(synthEdge(configWith({ alb: { certificateArn: arn, allowPlainHttp: false, wafAclArn: waf } })), 'Ingress').metadata.annotations;
+    expect(tls['alb.ingress.kubernetes.io/listen-ports']).toBe('[{"HTTP":80},{"HTTPS":443}]');
+    expect(tls['alb.ingress.kubernetes.io/ssl-redirect']).toBe('443');
+    expect(tls['alb.ingress.kubernetes.io/ssl-policy']).toBe('ELBSecurityPolicy-TLS13-1-2-2021-06');
+    expect(tls['alb.ingress.kubernetes.io/wafv2-acl-arn']).toBe(waf);
+    const other = findObject(synthEdge(configWith({ alb: { certificateArn: arn, sslPolicy: 'ELBSecurityPolicy-TLS13-1-3-2021-06' } })), 'Ingress');
+    expect(other.metadata.annotations['alb.ingress.kubernetes.io/ssl-policy']).toBe('ELBSecurityPolicy-TLS13-1-3-2021-06');
+    expect(annotations['alb.ingress.kubernetes.io/wafv2-acl-arn']).toBeUndefined();
   });
 
   test('GIVEN no certificate THEN the ALB listens on HTTP 80 only', () => {

@@ -12,8 +12,8 @@ import type { Bootstrap } from '../imports/envoy-types';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 
-/** What an internet-facing config must say beyond the defaults: the shipped base's allowed origins. */
-export const REQUIRED_FIELDS: EdgeConfigInput = { envoy: { allowedOrigins: ['https://app.example.com'] } };
+/** What an internet-facing config must say beyond the defaults, as the shipped base does: its allowed origins, and plain HTTP allowed. */
+export const REQUIRED_FIELDS: EdgeConfigInput = { envoy: { allowedOrigins: ['https://app.example.com'] }, alb: { allowPlainHttp: true } };
 
 /** The shipped defaults (with the fields an internet-facing config must set), optionally with a few fields changed. */
 export function configWith(overrides: EdgeConfigInput = {}): EdgeConfig {
