@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import type { Environment } from '../config/load';
 import { ApplicationSet } from '../imports/argoproj.io';
 import { automatedSync, SYNC_RETRY } from '../k8s/argocd-sync';
-import { APPLICATIONSET_NAME, ARGOCD_RESOURCES_FINALIZER, ENVIRONMENT_LABEL, IN_CLUSTER_SERVER, rootApplicationName } from '../k8s/names';
+import { APPLICATIONSET_NAME, ARGOCD_RESOURCES_FINALIZER, ENVIRONMENT_LABEL, IN_CLUSTER_SERVER, rootApplicationName, rootProjectName } from '../k8s/names';
 
 export interface ApplicationSetChartProps extends ChartProps {
   readonly environments: readonly Environment[];
@@ -59,7 +59,7 @@ function element(environment: Environment, path: string): Record<string, unknown
   return {
     environment: environment.name,
     application: rootApplicationName(environment.config),
-    project: gitops.project,
+    project: rootProjectName(environment.config),
     repoURL: gitops.repoURL,
     targetRevision: gitops.targetRevision,
     path,

@@ -1,10 +1,10 @@
-// argocd/app-projects: two AppProjects per environment keep Envoy's and the controller's
-// permissions apart. A team applies argocd/ once by hand (npm run bootstrap).
+// argocd/app-projects: three AppProjects per environment keep the root's, Envoy's and the
+// controller's permissions apart. A team applies argocd/ once by hand (npm run bootstrap).
 import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { Environment } from '../config/load';
 import { AppProject } from '../imports/argoproj.io';
-import { EKS_CHARTS_REPO_URL, ENVIRONMENT_LABEL, IN_CLUSTER_SERVER, LB_CONTROLLER_NAMESPACE, lbControllerProjectName } from '../k8s/names';
+import { EKS_CHARTS_REPO_URL, ENVIRONMENT_LABEL, IN_CLUSTER_SERVER, LB_CONTROLLER_NAMESPACE, lbControllerProjectName, rootProjectName } from '../k8s/names';
 
 type GroupKind = { group: string; kind: string };
 const kinds = (group: string, ...names: string[]): GroupKind[] => names.map((kind) => ({ group, kind }));
@@ -12,14 +12,16 @@ const kinds = (group: string, ...names: string[]): GroupKind[] => names.map((kin
 /** Cluster-scoped kinds in an environment's Applications: only Envoy's Namespace. */
 export const ENVOY_CLUSTER_KINDS: readonly GroupKind[] = kinds('', 'Namespace');
 
-/** Namespaced kinds in an environment's Applications, including its two child Applications (the app-of-apps step). */
+/** Namespaced kinds of Envoy's objects (the edge Application). */
 export const ENVOY_NAMESPACED_KINDS: readonly GroupKind[] = [
   ...kinds('', 'ConfigMap', 'Service', 'ServiceAccount'),
   ...kinds('apps', 'Deployment'),
   ...kinds('networking.k8s.io', 'Ingress', 'NetworkPolicy'),
   ...kinds('policy', 'PodDisruptionBudget'),
-  ...kinds('argoproj.io', 'Application'),
 ];
+
+/** The root Application creates its two child Applications: that kind only (the app-of-apps step). */
+export const ROOT_KINDS: readonly GroupKind[] = kinds('argoproj.io', 'Application');
 
 /** With monitoring.enabled: the Prometheus Operator's kinds (the dashboard is a ConfigMap). */
 export const MONITORING_KINDS: readonly GroupKind[] = kinds('monitoring.coreos.com', 'PodMonitor', 'PrometheusRule');
@@ -33,14 +35,16 @@ export const LB_CONTROLLER_CLUSTER_KINDS: readonly GroupKind[] = [
   ...kinds('elbv2.k8s.aws', 'IngressClassParams'),
 ];
 
-/** What the chart renders in kube-system (cert-manager kinds only in certManager mode). */
+/** What the chart renders in kube-system. */
 export const LB_CONTROLLER_NAMESPACED_KINDS: readonly GroupKind[] = [
   ...kinds('', 'Secret', 'Service', 'ServiceAccount'),
   ...kinds('apps', 'Deployment'),
   ...kinds('rbac.authorization.k8s.io', 'Role', 'RoleBinding'),
   ...kinds('policy', 'PodDisruptionBudget'),
-  ...kinds('cert-manager.io', 'Certificate', 'Issuer'),
 ];
+
+/** Only with lbController.certManager: the chart's webhook certificate, issued by cert-manager. */
+export const CERT_MANAGER_KINDS: readonly GroupKind[] = kinds('cert-manager.io', 'Certificate', 'Issuer');
 
 /** The dashboard may live outside Envoy's namespace, where Grafana's sidecar looks. */
 function monitoringNamespaces(config: Environment['config']): string[] {
@@ -51,7 +55,7 @@ export interface AppProjectsChartProps extends ChartProps {
   readonly environments: readonly Environment[];
 }
 
-/** Per environment: its project (root and Envoy's objects) and its controller's project. */
+/** Per environment: the root's project, Envoy's project and the controller's project. */
 export class AppProjectsChart extends Chart {
   constructor(scope: Construct, id: string, props: AppProjectsChartProps) {
     super(scope, id, props);
@@ -60,16 +64,24 @@ export class AppProjectsChart extends Chart {
       const labels = { [ENVIRONMENT_LABEL]: environment };
       const inEnvironment = (namespace: string) => ({ name: gitops.destinationName, namespace });
 
+      new AppProject(this, `${environment}-root-project`, {
+        metadata: { name: rootProjectName(config), namespace: gitops.argocdNamespace, labels },
+        spec: {
+          description: `Envoy WebSocket edge, ${environment}: the root Application, which creates the two child Applications`,
+          sourceRepos: [gitops.repoURL],
+          // Argo CD's own namespace, Applications only: nothing committed can replace argocd-cm or argocd-rbac-cm.
+          destinations: [{ server: IN_CLUSTER_SERVER, namespace: gitops.argocdNamespace }],
+          clusterResourceWhitelist: [],
+          namespaceResourceWhitelist: [...ROOT_KINDS],
+        },
+      });
+
       new AppProject(this, `${environment}-envoy-project`, {
         metadata: { name: gitops.project, namespace: gitops.argocdNamespace, labels },
         spec: {
-          description: `Envoy WebSocket edge, ${environment}: the root Application, its child Applications and Envoy's objects`,
+          description: `Envoy WebSocket edge, ${environment}: Envoy's objects in the environment's cluster`,
           sourceRepos: [gitops.repoURL],
-          destinations: [
-            // The root creates the child Applications in Argo CD's own namespace.
-            { server: IN_CLUSTER_SERVER, namespace: gitops.argocdNamespace },
-            ...[...new Set([config.envoy.namespace, config.backend.namespace, ...monitoringNamespaces(config)])].map(inEnvironment),
-          ],
+          destinations: [...new Set([config.envoy.namespace, config.backend.namespace, ...monitoringNamespaces(config)])].map(inEnvironment),
           clusterResourceWhitelist: [...ENVOY_CLUSTER_KINDS],
           // The monitoring kinds only where monitoring is on.
           namespaceResourceWhitelist: [...ENVOY_NAMESPACED_KINDS, ...(config.monitoring.enabled ? MONITORING_KINDS : [])],
@@ -83,7 +95,7 @@ export class AppProjectsChart extends Chart {
           sourceRepos: [EKS_CHARTS_REPO_URL],
           destinations: [inEnvironment(LB_CONTROLLER_NAMESPACE)],
           clusterResourceWhitelist: [...LB_CONTROLLER_CLUSTER_KINDS],
-          namespaceResourceWhitelist: [...LB_CONTROLLER_NAMESPACED_KINDS],
+          namespaceResourceWhitelist: [...LB_CONTROLLER_NAMESPACED_KINDS, ...(config.lbController.certManager ? CERT_MANAGER_KINDS : [])],
         },
       });
     }

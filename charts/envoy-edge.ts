@@ -196,7 +196,10 @@ export class EnvoyEdgeChart extends Chart {
 
   private addNetworkPolicy(config: EdgeConfig, podLabels: Record<string, string>, wave: Record<string, string>): void {
     const { envoy, backend, monitoring } = config;
+    // The ALB connects from its subnets (alb.allowedCidrs); the kubelet probes from the nodes; the API
+    // server's pod proxy (npm run status) from the control plane's network interfaces, in the nodes' subnets.
     const clientCidrs = config.alb.allowedCidrs ?? [config.cluster.vpcCidr];
+    const readyCidrs = [...new Set([...clientCidrs, ...(config.cluster.nodeCidrs ?? [config.cluster.vpcCidr])])];
     const tcp = (port: number): k8s.NetworkPolicyPort => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) });
     // With monitoring on, the scraper (its namespace, and its pods' labels when given) reaches /stats/prometheus.
     const scraper: k8s.NetworkPolicyIngressRule[] = monitoring.enabled
@@ -212,16 +215,20 @@ export class EnvoyEdgeChart extends Chart {
           },
         ]
       : [];
+    // Anything else in the namespace, now or added later, gets no traffic in or out unless a policy says so.
+    new k8s.KubeNetworkPolicy(this, 'default-deny', {
+      metadata: { name: EDGE_NAMES.defaultDenyPolicy, namespace: envoy.namespace, annotations: wave },
+      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+    });
     new k8s.KubeNetworkPolicy(this, 'network-policy', {
       metadata: { name: EDGE_NAMES.networkPolicy, namespace: envoy.namespace, annotations: wave },
       spec: {
         podSelector: { matchLabels: podLabels },
         policyTypes: ['Ingress', 'Egress'],
         ingress: [
-          {
-            from: clientCidrs.map((cidr) => ({ ipBlock: { cidr } })),
-            ports: [tcp(envoy.listenerPort), tcp(envoy.readyPort)],
-          },
+          { from: clientCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(envoy.listenerPort)] },
+          // The ready port (probes, the ALB's health checks, the read-only admin pages): the ALB, the nodes, the scraper.
+          { from: readyCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(envoy.readyPort)] },
           ...scraper,
         ],
         egress: [

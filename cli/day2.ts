@@ -16,6 +16,7 @@ import {
   lbControllerApplicationName,
   lbControllerProjectName,
   rootApplicationName,
+  rootProjectName,
 } from '../k8s/names';
 import { contextsOf, ContextError, resolveContexts } from './kube-context';
 import { formatLiveVersions, LiveVersions, liveVersionsInGit, parseLiveVersions, podStatsPath } from './live-versions';
@@ -38,6 +39,8 @@ export interface Step {
   readonly tolerateNotFound?: boolean;
   /** Run only if nothing but what Kubernetes itself puts there is left in this namespace. */
   readonly onlyIfNamespaceEmpty?: { readonly context: string; readonly namespace: string };
+  /** The argv reads the VPC CNI's network policy agent arguments; the output is said in words. */
+  readonly networkPolicyAgent?: true;
   /** The argv lists Envoy's pods; each is then asked for the live versions it serves, against git's. */
   readonly liveVersions?: { readonly context: string; readonly namespace: string; readonly readyPort: number; readonly git: LiveVersions };
   /** The argv is a JSON patch of the ApplicationSet, completed at run time with the environment's index. */
@@ -78,6 +81,13 @@ export function statusPlan({ name, config }: Environment, contexts: Contexts, pr
       argv: kubectl(contexts.environment, '-n', ns, 'get', 'pods', '-l', `app=${EDGE_NAMES.app}`, '--field-selector=status.phase=Running',
         '-o', 'jsonpath={range .items[*]}{.metadata.name}{"\\n"}{end}'),
       liveVersions: { context: contexts.environment, namespace: ns, readyPort: config.envoy.readyPort, git: liveVersionsInGit(projectRoot, name) },
+    },
+    {
+      description: 'whether EKS enforces the NetworkPolicies (the VPC CNI\'s network policy agent, kube-system/aws-node)',
+      argv: kubectl(contexts.environment, '-n', 'kube-system', 'get', 'daemonset', 'aws-node',
+        '-o', 'jsonpath={.spec.template.spec.containers[?(@.name=="aws-network-policy-agent")].args}'),
+      networkPolicyAgent: true,
+      tolerateNotFound: true,
     },
     {
       description: 'ALB hostname from the Ingress (empty until the controller has made the ALB)',
@@ -144,7 +154,10 @@ export function destroyPlan(environment: Environment, contexts: Contexts): Step[
       argv: deleteIn(contexts.environment, ns, 'service', [EDGE_NAMES.service, EDGE_NAMES.peersService]),
     },
     { description: 'delete the PodDisruptionBudget', argv: deleteIn(contexts.environment, ns, 'poddisruptionbudget', EDGE_NAMES.pdb) },
-    { description: 'delete the NetworkPolicy', argv: deleteIn(contexts.environment, ns, 'networkpolicy', EDGE_NAMES.networkPolicy) },
+    {
+      description: 'delete the NetworkPolicies',
+      argv: deleteIn(contexts.environment, ns, 'networkpolicy', [EDGE_NAMES.networkPolicy, EDGE_NAMES.defaultDenyPolicy]),
+    },
     { description: 'delete the bootstrap ConfigMap', argv: deleteIn(contexts.environment, ns, 'configmap', EDGE_NAMES.bootstrapConfigMap) },
     { description: 'delete the live ConfigMap (routes, backend cluster, caps)', argv: deleteIn(contexts.environment, ns, 'configmap', EDGE_NAMES.liveConfigMap) },
     { description: 'delete the Envoy ServiceAccount', argv: deleteIn(contexts.environment, ns, 'serviceaccount', EDGE_NAMES.serviceAccount) },
@@ -177,7 +190,7 @@ export function destroyPlan(environment: Environment, contexts: Contexts): Step[
     { description: 'delete the edge Application', argv: deleteIn(contexts.argocd, argocd, APPLICATIONS, edgeApplicationName(config), '10m') },
     {
       description: `delete environment ${name}'s two AppProjects`,
-      argv: inArgocd('delete', APP_PROJECTS, config.gitops.project, lbControllerProjectName(config), '--ignore-not-found'),
+      argv: inArgocd('delete', APP_PROJECTS, rootProjectName(config), config.gitops.project, lbControllerProjectName(config), '--ignore-not-found'),
     },
   ];
 }
@@ -336,6 +349,10 @@ export async function execute(inv: Invocation, run: Run = runKubectl, io: Io = c
       argv = [...argv, patch];
     }
     const result = run(argv);
+    if (step.networkPolicyAgent && result.status === 0) {
+      io.out(`   ${networkPolicyVerdict(result.stdout, environment.name)}`);
+      continue;
+    }
     if (step.liveVersions && result.status === 0) {
       for (const line of liveVersionsOfPods(step.liveVersions, result.stdout, run)) io.out(`   ${line}`);
       continue;
@@ -364,6 +381,13 @@ export async function execute(inv: Invocation, run: Run = runKubectl, io: Io = c
     io.out(`The IAM role is not touched: eksctl delete iamserviceaccount --config-file eksctl/${environment.name}.yaml --approve`);
   }
   return EXIT.ok;
+}
+
+/** What the aws-network-policy-agent container's arguments say about enforcement. */
+export function networkPolicyVerdict(args: string, environment: string): string {
+  return /--enable-network-policy=true/.test(args)
+    ? 'NetworkPolicies are enforced: the VPC CNI\'s network policy agent is on'
+    : `NetworkPolicies are NOT enforced: turn on the VPC CNI's network policy agent (eksctl update addon --config-file eksctl/${environment}.yaml; docs/security.md)`;
 }
 
 /** Reads each listed pod's live versions through the API server's pod proxy. */

@@ -31,6 +31,10 @@ const cluster = section('The EKS cluster.', {
     'VPC of the cluster; the controller needs it.',
   ).prefault('vpc-0123456789abcdef0'),
   vpcCidr: described(cidr(), 'VPC CIDR; the default client range of the NetworkPolicy (the ALB lives there).').prefault('10.0.0.0/16'),
+  nodeCidrs: described(
+    z.array(cidr(), { error: 'a list of IPv4 CIDRs' }).min(1, { error: 'at least one CIDR' }).meta({ allowed: 'a list of IPv4 CIDRs, at least one' }),
+    'The nodes\' subnets: the kubelet\'s probes and the API server\'s pod proxy reach Envoy\'s ready port from there. Default: [cluster.vpcCidr].',
+  ).optional(),
   kubeContext: described(
     matching(/^\S{1,253}$/, 'a kube context name, as `kubectl config get-contexts` lists it'),
     'The kube context of this cluster, for the day-2 commands. Unset: the current context, which must be this EKS cluster (named by `aws eks update-kubeconfig` or eksctl). The commands refuse any other.',
@@ -213,7 +217,7 @@ const alb = section('The ALB that the AWS Load Balancer Controller makes from ou
       .array(cidr(), { error: 'a list of IPv4 CIDRs' })
       .min(1, { error: 'at least one CIDR' })
       .meta({ allowed: 'a list of IPv4 CIDRs, at least one' }),
-    'Client CIDRs the NetworkPolicy admits to Envoy. Default: [cluster.vpcCidr].',
+    'The ALB\'s subnets: the only sources the NetworkPolicy admits to Envoy\'s WebSocket port (and, with cluster.nodeCidrs and the scraper, its ready port). Default: [cluster.vpcCidr].',
   ).optional(),
 });
 

@@ -16,6 +16,8 @@ export const EDGE_NAMES = {
   ingress: 'envoy-proxy-ingress',
   pdb: 'envoy-proxy',
   networkPolicy: 'envoy-proxy',
+  /** Denies all traffic to and from the namespace's pods that no other policy admits. */
+  defaultDenyPolicy: 'default-deny',
   bootstrapFile: 'envoy.yaml',
   bootstrapDir: '/etc/envoy',
   /** With monitoring on: the PodMonitor and PrometheusRule, in Envoy's namespace, and the dashboard. */
@@ -73,6 +75,15 @@ export function edgeApplicationName(config: EdgeConfig): string {
 /** The child Application that installs the AWS Load Balancer Controller from its Helm chart. */
 export function lbControllerApplicationName(config: EdgeConfig): string {
   return `${config.gitops.project}-lb-controller`;
+}
+
+/**
+ * The root Application's project: it may create only Applications, only in Argo CD's namespace. The
+ * environment's project (Envoy's objects) may no longer deploy into Argo CD's namespace at all, where a
+ * ConfigMap such as argocd-rbac-cm would make a git writer an Argo CD admin.
+ */
+export function rootProjectName(config: EdgeConfig): string {
+  return `${config.gitops.project}-root`;
 }
 
 /** The controller gets its own project: it needs cluster-wide kinds Envoy must never be allowed. */

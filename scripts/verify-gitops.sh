@@ -677,7 +677,7 @@ MEM_TOTAL="$(gitops_memory | awk '$1 == "total" { print $2 }')"
 maybe_pause loop
 
 # ---- the TypeScript scenarios (test/gitops/*.gitops.test.ts) on what this script started ------
-envs_json="$(for env in "${ENVS[@]}"; do printf '"%s":{"context":"%s","envoyNamespace":"%s","edgeApp":"%s"},' "$env" "${CTX[$env]}" "${ENVOY_NS[$env]}" "${EDGE_APP[$env]}"; done)"
+envs_json="$(for env in "${ENVS[@]}"; do printf '"%s":{"context":"%s","envoyNamespace":"%s","edgeApp":"%s","rootApp":"%s"},' "$env" "${CTX[$env]}" "${ENVOY_NS[$env]}" "${EDGE_APP[$env]}" "${ROOT_APP[$env]}"; done)"
 printf '{"kubeconfig":"%s","kubectl":"%s","worktree":"%s","argocdContext":"%s","argocdNamespace":"%s","rewrites":[["%s","%s"],["%s","%s"]],"environments":{%s}}\n' \
   "$KC" "$(command -v kubectl)" "$WT" "${CTX[$PROD]}" "$ARGOCD_NS" "$REPO_URL" "$GITOPS_GIT_URL" "$EKS_CHARTS_URL" "$GITOPS_HELM_REPO_URL" "${envs_json%,}" >"$WORK/context.json"
 if VERIFY_GITOPS_CONTEXT="$WORK/context.json" node node_modules/jest/bin/jest.js -c jest.gitops.config.js --json --outputFile "$WORK/scenarios.json" >&2; then :; fi

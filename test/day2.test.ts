@@ -15,6 +15,7 @@ import {
   parseArgs,
   pickEnvironment,
   Run,
+  networkPolicyVerdict,
   statusPlan,
   UsageError,
 } from '../cli/day2';
@@ -119,7 +120,16 @@ describe('plans: every kubectl call names its context', () => {
     expect(commands[0]).toContain(`--context ${PROD_ARN} -n argocd get applications.argoproj.io envoy-edge-staging envoy-edge-staging-edge envoy-edge-staging-lb-controller`);
     expect(commands[1]).toContain(`--context ${STAGING_ARN} -n envoy-proxy get pods -l app=envoy-proxy`);
     expect(commands[2]).toContain(`--context ${STAGING_ARN} -n envoy-proxy get pods -l app=envoy-proxy --field-selector=status.phase=Running`);
-    expect(commands[3]).toContain('get ingress envoy-proxy-ingress -o jsonpath={.status.loadBalancer.ingress[0].hostname}');
+    expect(commands[3]).toContain(`--context ${STAGING_ARN} -n kube-system get daemonset aws-node`);
+    expect(commands[4]).toContain('get ingress envoy-proxy-ingress -o jsonpath={.status.loadBalancer.ingress[0].hostname}');
+  });
+
+  test('GIVEN the aws-node DaemonSet\'s agent arguments THEN status says whether EKS enforces the NetworkPolicies, and how to turn it on', () => {
+    // The arguments as the EKS vpc-cni add-on sets them, with enableNetworkPolicy "true" and without.
+    expect(networkPolicyVerdict('["--enable-ipv6=false","--enable-network-policy=true","--enable-cloudwatch-logs=false"]', 'staging'))
+      .toBe('NetworkPolicies are enforced: the VPC CNI\'s network policy agent is on');
+    expect(networkPolicyVerdict('["--enable-ipv6=false","--enable-network-policy=false"]', 'staging')).toContain('NOT enforced');
+    expect(networkPolicyVerdict('', 'staging')).toContain('eksctl update addon --config-file eksctl/staging.yaml');
   });
 
   test('GIVEN any plan THEN no step runs kubectl without --context', () => {
@@ -146,7 +156,7 @@ describe('destroy order', () => {
     const envoy = stepIndex(/delete deployment envoy-proxy/);
     const controller = stepIndex(/delete applications.argoproj.io envoy-edge-staging-lb-controller/);
     const edge = stepIndex(/delete applications.argoproj.io envoy-edge-staging-edge/);
-    const projects = stepIndex(/delete appprojects.argoproj.io envoy-edge-staging envoy-edge-staging-lb-controller/);
+    const projects = stepIndex(/delete appprojects.argoproj.io envoy-edge-staging-root envoy-edge-staging envoy-edge-staging-lb-controller/);
     expect(envoy).toBeLessThan(controller);
     expect(controller).toBeLessThan(edge);
     expect(edge).toBeLessThan(projects);

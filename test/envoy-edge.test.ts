@@ -256,14 +256,21 @@ describe('availability and network', () => {
     expect(pdb.spec.selector.matchLabels).toEqual({ app: 'envoy-proxy' });
   });
 
-  test('GIVEN the NetworkPolicy THEN only the VPC reaches the proxy port and 9901', () => {
+  test('GIVEN the NetworkPolicy THEN only the ALB\'s subnets reach the proxy port, and only they and the nodes reach 9901 (the VPC by default)', () => {
     const policy = findObject(objects, 'NetworkPolicy', 'envoy-proxy');
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(policy.spec.ingress).toEqual([
-      { from: [{ ipBlock: { cidr: '10.0.0.0/16' } }], ports: [{ protocol: 'TCP', port: 8080 }, { protocol: 'TCP', port: 9901 }] },
+      { from: [{ ipBlock: { cidr: '10.0.0.0/16' } }], ports: [{ protocol: 'TCP', port: 8080 }] },
+      { from: [{ ipBlock: { cidr: '10.0.0.0/16' } }], ports: [{ protocol: 'TCP', port: 9901 }] },
     ]);
-    const custom = findObject(synthEdge(configWith({ alb: { allowedCidrs: ['10.1.0.0/16', '10.2.0.0/16'] } })), 'NetworkPolicy');
-    expect(custom.spec.ingress[0].from).toEqual([{ ipBlock: { cidr: '10.1.0.0/16' } }, { ipBlock: { cidr: '10.2.0.0/16' } }]);
+    const custom = findObject(synthEdge(configWith({ alb: { allowedCidrs: ['10.0.1.0/24', '10.0.2.0/24'] }, cluster: { nodeCidrs: ['10.0.64.0/18'] } })),
+      'NetworkPolicy', 'envoy-proxy');
+    expect(custom.spec.ingress[0]).toEqual({ from: [{ ipBlock: { cidr: '10.0.1.0/24' } }, { ipBlock: { cidr: '10.0.2.0/24' } }], ports: [{ protocol: 'TCP', port: 8080 }] });
+    expect(custom.spec.ingress[1].from).toEqual(['10.0.1.0/24', '10.0.2.0/24', '10.0.64.0/18'].map((cidr) => ({ ipBlock: { cidr } })));
+  });
+
+  test('GIVEN the namespace THEN a default-deny policy covers every pod no other policy admits', () => {
+    expect(findObject(objects, 'NetworkPolicy', 'default-deny').spec).toEqual({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
   });
 
   test('GIVEN the NetworkPolicy THEN Envoy may only send DNS queries and traffic to the backend ports', () => {

@@ -31,8 +31,8 @@ const elements: Record<string, any>[] = applicationSet.spec.generators[0].list.e
 describe('the ApplicationSet: one root Application per environment', () => {
   test('GIVEN two environments THEN it lists each, with its own project, revision and derived folder', () => {
     expect(elements.map((e) => [e.environment, e.application, e.project, e.targetRevision, e.path])).toEqual([
-      ['prod', 'envoy-edge-prod', 'envoy-edge-prod', 'release', 'dist/prod'],
-      ['staging', 'envoy-edge-staging', 'envoy-edge-staging', 'main', 'dist/staging'],
+      ['prod', 'envoy-edge-prod', 'envoy-edge-prod-root', 'release', 'dist/prod'],
+      ['staging', 'envoy-edge-staging', 'envoy-edge-staging-root', 'main', 'dist/staging'],
     ]);
   });
 
@@ -100,19 +100,29 @@ describe('each environment\'s child Applications go to its own cluster', () => {
 describe('AppProjects: least privilege, per environment', () => {
   const project = (name: string) => findObject(projects, 'AppProject', name);
 
-  test('GIVEN staging\'s project THEN it reads only the team repository, and deploys only its children into Argo CD and Envoy into staging\'s namespaces', () => {
-    expect(project('envoy-edge-staging').spec.sourceRepos).toEqual([repo.repoURL]);
+  test('GIVEN staging\'s projects THEN both read only the team repository; the root\'s may put only Applications into Argo CD\'s namespace, Envoy\'s only into staging\'s namespaces', () => {
+    for (const name of ['envoy-edge-staging', 'envoy-edge-staging-root']) expect(project(name).spec.sourceRepos).toEqual([repo.repoURL]);
+    expect(project('envoy-edge-staging-root').spec.destinations).toEqual([{ server: 'https://kubernetes.default.svc', namespace: 'argocd' }]);
+    // Not a ConfigMap (argocd-cm, argocd-rbac-cm), Secret or anything else into Argo CD's namespace: a git writer cannot become its admin.
+    expect(project('envoy-edge-staging-root').spec.namespaceResourceWhitelist).toEqual([{ group: 'argoproj.io', kind: 'Application' }]);
+    expect(project('envoy-edge-staging-root').spec.clusterResourceWhitelist).toEqual([]);
     expect(project('envoy-edge-staging').spec.destinations).toEqual([
-      { server: 'https://kubernetes.default.svc', namespace: 'argocd' },
       { name: 'edge-staging', namespace: 'envoy-proxy' },
       { name: 'edge-staging', namespace: 'default' },
     ]);
   });
 
+  test('GIVEN certManager off THEN the controller\'s project admits no cert-manager kinds; on, it admits Certificate and Issuer', () => {
+    const kindsOf = (p: any) => p.spec.namespaceResourceWhitelist.map((k: any) => k.group);
+    expect(kindsOf(project('envoy-edge-staging-lb-controller'))).not.toContain('cert-manager.io');
+    const withCertManager = synthObjects((app) => new AppProjectsChart(app, 'p', { environments: [environmentWith('prod', { lbController: { certManager: true } })] }));
+    expect(kindsOf(findObject(withCertManager, 'AppProject', 'envoy-edge-prod-lb-controller'))).toContain('cert-manager.io');
+  });
+
   test('GIVEN the Envoy project THEN its only cluster-scoped kind is the Namespace, and it lists exactly the kinds its Applications sync', () => {
     const envoyProject = project('envoy-edge-prod');
     expect(envoyProject.spec.clusterResourceWhitelist).toEqual([{ group: '', kind: 'Namespace' }]);
-    const synced = synthEnvoyEdge(prod.config).concat(children(prod));
+    const synced = synthEnvoyEdge(prod.config);
     const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '');
     const kinds = new Set(synced.filter((o) => o.kind !== 'Namespace').map((o) => `${groupOf(o.apiVersion)}/${o.kind}`));
     const allowed = new Set(envoyProject.spec.namespaceResourceWhitelist.map((k: any) => `${k.group}/${k.kind}`));

@@ -156,6 +156,8 @@ describe('eksctl ClusterConfig', () => {
       apiVersion: 'eksctl.io/v1alpha5',
       kind: 'ClusterConfig',
       metadata: { name: 'envoy-poc', region: 'us-east-1' },
+      // The VPC CNI's network policy agent: without it EKS does not enforce NetworkPolicies.
+      addons: [{ name: 'vpc-cni', configurationValues: '{"enableNetworkPolicy":"true"}', resolveConflicts: 'preserve' }],
       iam: {
         withOIDC: true,
         serviceAccounts: [
@@ -173,7 +175,7 @@ describe('eksctl ClusterConfig', () => {
     const eksctl = buildEksctlClusterConfig(config({ lbController: { identity: 'podIdentity' } })) as any;
     expect(validateEksctl(eksctl)).toBe(true);
     expect(validateEksctl.errors ?? []).toEqual([]);
-    expect(eksctl.addons).toEqual([{ name: 'eks-pod-identity-agent' }]);
+    expect(eksctl.addons).toEqual([{ name: 'vpc-cni', configurationValues: '{"enableNetworkPolicy":"true"}', resolveConflicts: 'preserve' }, { name: 'eks-pod-identity-agent' }]);
     expect(eksctl.iam).toEqual({
       podIdentityAssociations: [
         {

@@ -35,12 +35,14 @@ test('GIVEN the PodMonitor THEN Prometheus scrapes /stats/prometheus on the read
 });
 
 test('GIVEN monitoring on THEN the NetworkPolicy admits the scraper\'s pods to the ready port only; off, it admits no scraper', () => {
-  const policy = (config = on) => findObject(synthEnvoyEdge(config), 'NetworkPolicy');
+  const policy = (config = on) => findObject(synthEnvoyEdge(config), 'NetworkPolicy', 'envoy-proxy');
   expect(policy().spec.ingress).toContainEqual({
     from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'observability' } }, podSelector: { matchLabels: { app: 'prometheus' } } }],
     ports: [{ protocol: 'TCP', port: 9901 }],
   });
-  expect(policy(configWith()).spec.ingress).toHaveLength(1);
+  // Off: the rules for the ALB (WebSocket port) and the ALB and nodes (ready port) only, no namespace selector.
+  expect(policy(configWith()).spec.ingress.flatMap((rule: any) => rule.from.filter((f: any) => f.namespaceSelector))).toEqual([]);
+  expect(policy().spec.ingress.flatMap((rule: any) => rule.from.filter((f: any) => f.namespaceSelector))).toHaveLength(1);
 });
 
 test('GIVEN the AppProject THEN it admits PodMonitor and PrometheusRule only in environments with monitoring on', () => {

@@ -15,6 +15,8 @@ export interface GitopsEnvironment {
   readonly context: string;
   readonly envoyNamespace: string;
   readonly edgeApp: string;
+  /** The environment's root Application (made by the ApplicationSet; it syncs dist/<environment>/). */
+  readonly rootApp: string;
 }
 
 export interface GitopsContext {
@@ -102,6 +104,21 @@ export class Gitops {
   /** What a git webhook or the UI's Refresh button does: Argo CD looks at the repository now. */
   refresh(app: string): void {
     this.argocd('annotate', '--overwrite', 'applications.argoproj.io', app, 'argocd.argoproj.io/refresh=normal');
+  }
+
+  /** Writes a file into the worktree (relative path). */
+  write(file: string, text: string): void {
+    writeFileSync(path.join(this.ctx.worktree, file), text);
+  }
+
+  /** Removes a file from the worktree (relative path). */
+  remove(file: string): void {
+    rmSync(path.join(this.ctx.worktree, file), { force: true });
+  }
+
+  /** An Application's status, by JSONPath. */
+  app(name: string, jsonpath: string): string {
+    return this.argocd('get', 'applications.argoproj.io', name, '-o', `jsonpath=${jsonpath}`);
   }
 
   /** The files the changed commit touched (relative paths). */
