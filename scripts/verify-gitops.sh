@@ -563,7 +563,8 @@ CENV="${OTHERS[0]:-$PROD}"
 cns="${ENVOY_NS[$CENV]}"
 idle_now="$(K "$CENV" -n "$cns" get ingress "$EDGE_INGRESS" -o 'jsonpath={.metadata.annotations.alb\.ingress\.kubernetes\.io/load-balancer-attributes}')"
 idle_new=1800
-[ "$idle_now" != "idle_timeout.timeout_seconds=1800" ] || idle_new=1200
+[ "${idle_now%%,*}" != "idle_timeout.timeout_seconds=1800" ] || idle_new=1200
+lb_attributes="idle_timeout.timeout_seconds=$idle_new,${idle_now#*,}"   # the other attributes stay as they are
 before="$(snapshot "${ENVS[@]}")"
 python3 - "$WT/config/environments/$CENV.yaml" "$idle_new" <<'PY'
 import re, sys
@@ -587,7 +588,7 @@ numstat="$(git -C "$WT" diff --cached --numstat | awk '{printf "%s(+%s-%s) ", $3
 changed_line="$(git -C "$WT" diff --cached -U0 -- "dist/$CENV/edge" | grep '^+ ' | sed 's/^+ *//')"
 push "$CENV: alb.idleTimeoutSeconds $idle_new"
 gitops_refresh "${EDGE_APP[$CENV]}" normal
-live="$(live_value 60 "idle_timeout.timeout_seconds=$idle_new" K "$CENV" -n "$cns" get ingress "$EDGE_INGRESS" -o 'jsonpath={.metadata.annotations.alb\.ingress\.kubernetes\.io/load-balancer-attributes}')" || live=""
+live="$(live_value 60 "$lb_attributes" K "$CENV" -n "$cns" get ingress "$EDGE_INGRESS" -o 'jsonpath={.metadata.annotations.alb\.ingress\.kubernetes\.io/load-balancer-attributes}')" || live=""
 wait_until 60 app_at "${EDGE_APP[$CENV]}" "$PUSHED" || true
 after="$(snapshot "${ENVS[@]}")"
 moved="$(changed_between "$before" "$after")"
