@@ -14,11 +14,16 @@ export class AsTyped {
   constructor(readonly text: string) {}
 }
 
-/** A value as a user wrote it: JSON, the typed text, or "nothing" when absent. */
+/** Errors show at most this much of a value, so a huge one cannot drown the "allowed:" part. */
+const SHOWN_CHARACTERS = 80;
+
+/** A value as a user wrote it: JSON, the typed text, or "nothing" when absent; a long one shortened. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
-  if (value instanceof AsTyped) return value.text;
-  return JSON.stringify(value);
+  const text = value instanceof AsTyped ? value.text : JSON.stringify(value);
+  if (text === undefined || text.length <= SHOWN_CHARACTERS) return text;
+  const length = typeof value === 'string' ? `${value.length} characters` : `${text.length} characters as JSON`;
+  return `${text.slice(0, SHOWN_CHARACTERS)}… (${length})`;
 }
 
 /** `field: got <value>; allowed: <what>`, the one shape of every config problem. */

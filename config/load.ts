@@ -2,9 +2,9 @@
 // config/environments/<name>.yaml holds only what differs for one environment. Each environment is
 // the base with its file merged over it, validated whole; a problem names the file that set the
 // value, the field, the value as typed and what is allowed.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { Document, parseDocument } from 'yaml';
+import { Document, isAlias, isMap as isYamlMap, isScalar, isSeq, Node, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { AsTyped, ConfigError, describeValue, formatConfigIssues } from './errors';
 import { crossEnvironmentProblems, crossFieldProblems } from './rules';
@@ -34,6 +34,15 @@ export interface LoadedConfig {
   readonly environments: readonly Environment[];
 }
 
+/** Larger config files are refused before they are parsed: the shipped ones are about 1 KiB. */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+/** The longest string value: longer ones are refused, and errors show only their start. */
+export const MAX_STRING_LENGTH = 16 * 1024;
+/** YAML aliases one file may expand (a "billion laughs" file expands them exponentially). */
+const MAX_ALIAS_COUNT = 100;
+/** Keys that would reach an object's prototype when the YAML becomes JavaScript: never config. */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /** A DNS label short enough to prefix the objects named after it. */
 const ENVIRONMENT_NAME = /^(?=.{1,20}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -58,9 +67,16 @@ export function loadEnvironments(configDir: string = DEFAULT_CONFIG_DIR): Loaded
     problems.push(`${shown(envDir)}/: no environment files; allowed: one <name>.yaml per environment, such as prod.yaml`);
   }
   const environments: Environment[] = [];
+  const fileOf = new Map<string, string>();
   for (const fileName of envFiles) {
     const file = path.join(envDir, fileName);
     const name = fileName.replace(/\.ya?ml$/, '');
+    const other = fileOf.get(name);
+    if (other) {
+      problems.push(`${shown(file)}: environment ${name} is already ${shown(other)}; allowed: one file per environment (remove or rename one)`);
+      continue;
+    }
+    fileOf.set(name, file);
     if (!ENVIRONMENT_NAME.test(name)) {
       problems.push(`${shown(file)}: environment name ${describeValue(name)}; allowed: 1-20 lowercase letters, digits or "-", starting and ending with a letter or digit`);
       continue;
@@ -97,17 +113,35 @@ interface ConfigFile {
 function readConfigFile(file: string, shown: string, problems: string[]): ConfigFile | undefined {
   let text: string;
   try {
+    const size = statSync(file).size;
+    if (size > MAX_CONFIG_FILE_BYTES) {
+      problems.push(`${shown}: ${size} bytes; allowed: at most ${MAX_CONFIG_FILE_BYTES} bytes (1 MiB) per config file`);
+      return undefined;
+    }
     text = readFileSync(file, 'utf8');
   } catch (err) {
     problems.push(`${shown}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     return undefined;
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  // Duplicate keys are found by checkNodes: the yaml package's own uniqueKeys check is quadratic in a map's size.
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: false });
   if (doc.errors.length) {
     problems.push(`${shown}: not valid YAML: ${doc.errors[0].message}`);
     return undefined;
   }
-  const data = doc.toJS() as unknown;
+  // Before the YAML becomes JavaScript: a key such as __proto__ would set an object's prototype there.
+  const nodeProblems = checkNodes(doc.contents, []);
+  if (nodeProblems.length) {
+    problems.push(...nodeProblems.map((p) => `${shown}: ${p}`));
+    return undefined;
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+  } catch (err) {
+    problems.push(`${shown}: its YAML aliases expand to too much (${(err as Error).message}); allowed: at most ${MAX_ALIAS_COUNT} alias expansions`);
+    return undefined;
+  }
   if (data === null || data === undefined || (isMap(data) && Object.keys(data).length === 0)) {
     problems.push(`${shown}: holds no settings; allowed: a YAML mapping with at least one field (an empty file is a mistake, not "all defaults")`);
     return undefined;
@@ -117,6 +151,31 @@ function readConfigFile(file: string, shown: string, problems: string[]): Config
     return undefined;
   }
   return { shown, text, doc, data };
+}
+
+/** Prototype keys and overlong strings, anywhere in a file, with their paths; aliases are not expanded here. */
+function checkNodes(node: Node | null | undefined, at: readonly (string | number)[]): string[] {
+  const field = (p: readonly (string | number)[]) => p.map((s, i) => (typeof s === 'number' ? `[${s}]` : `${i ? '.' : ''}${s}`)).join('') || '(top level)';
+  if (!node || isAlias(node)) return [];
+  if (isScalar(node)) {
+    return typeof node.value === 'string' && node.value.length > MAX_STRING_LENGTH
+      ? [`${field(at)}: got ${describeValue(node.value)}; allowed: at most ${MAX_STRING_LENGTH} characters`]
+      : [];
+  }
+  if (isSeq(node)) return node.items.flatMap((item, i) => checkNodes(item as Node, [...at, i]));
+  if (isYamlMap(node)) {
+    const seen = new Set<string>();
+    return node.items.flatMap((pair) => {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      if (seen.has(key)) return [`${field([...at, key])}: the key "${key}" appears twice in one map; allowed: each key once (YAML keeps only one of them)`];
+      seen.add(key);
+      if (PROTOTYPE_KEYS.has(key)) {
+        return [`${field([...at, key])}: unknown key "${key}"; allowed: config fields (keys such as __proto__, constructor and prototype are never config)`];
+      }
+      return [...checkNodes(pair.key as Node, [...at, '(key)']), ...checkNodes(pair.value as Node, [...at, key])];
+    });
+  }
+  return [];
 }
 
 /** Merges the layers (later ones win; maps merge key by key, anything else is replaced) and validates. */
@@ -133,7 +192,9 @@ function validateEnvironment(name: string, layers: readonly ConfigFile[], proble
       const file = origin.get(p);
       if (file) return file;
     }
-    return undefined;
+    // A key that holds a map (an unknown section, say): the file of a value inside it, the last one set.
+    const inside = [...origin.entries()].filter(([p]) => p.startsWith(`${fieldPath}.`));
+    return inside.length ? inside[inside.length - 1][1] : undefined;
   };
   const result = configSchema.safeParse(merged, { reportInput: true });
   if (!result.success) {
@@ -167,8 +228,9 @@ function mergeLayer(
       out[key] = mergeLayer(isMap(out[key]) ? (out[key] as Record<string, unknown>) : {}, value, file, origin, keyPath);
     } else {
       // A value (or a list, or a free-form map) replaces what was there: it is this file's, whole.
+      // Only a map that was there had values of other files under it (scanning every time is quadratic).
+      if (isMap(out[key])) for (const known of [...origin.keys()]) if (known.startsWith(`${keyPath.join('.')}.`)) origin.delete(known);
       out[key] = value;
-      for (const known of [...origin.keys()]) if (known.startsWith(`${keyPath.join('.')}.`)) origin.delete(known);
       origin.set(keyPath.join('.'), file);
     }
   }

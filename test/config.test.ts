@@ -1,12 +1,12 @@
 // Bad input: each invalid value stops synthesis with a message naming the file, the field, the value
 // and what is allowed, and the previous outputs stay byte-for-byte as they were.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../config/errors';
 import { loadEnvironments, parseConfig } from '../config/load';
 import { EnvoyBootstrapError } from '../envoy/validate';
 import { OUTPUT_DIRS, synthesizeProject } from '../synth/pipeline';
-import { ConfigFiles, configWith, snapshotTree, tempProject } from './helpers';
+import { ConfigFiles, configWith, PROJECT_ROOT, snapshotTree, tempProject } from './helpers';
 
 /** Synthesizes the shipped project, then a bad config over it; returns the error and whether outputs changed. */
 function synthBadOverGood(bad: ConfigFiles & { prod?: Record<string, unknown> }): { error: Error; outputsUnchanged: boolean } {
@@ -220,7 +220,7 @@ describe('bad input stops synthesis and leaves the outputs untouched', () => {
 describe('config files and environments', () => {
   test('GIVEN a YAML file with a duplicated key THEN loading fails naming the file, instead of silently keeping one', () => {
     const { configDir } = tempProject({ environments: { prod: 'envoy:\n  replicas: 2\n  replicas: 3\n' } });
-    expect(() => loadEnvironments(configDir)).toThrow(/config\/environments\/prod\.yaml: not valid YAML/);
+    expect(() => loadEnvironments(configDir)).toThrow('config/environments/prod.yaml: envoy.replicas: the key "replicas" appears twice in one map');
   });
 
   test('GIVEN no config folder at the path THEN the error names the file it could not read', () => {
@@ -271,4 +271,81 @@ describe('config files and environments', () => {
     const { root, configDir } = tempProject({ base: { envoy: { replicas: 2 } }, environments });
     expect(() => synthesizeProject(root, configDir)).toThrow(`config/environments/staging.yaml: ${message}`);
   });
+});
+
+describe('hostile and mistaken config files: refused naming the file and the field, within a second, outputs untouched', () => {
+  const shippedProd = () => readFileSync(path.join(PROJECT_ROOT, 'config', 'environments', 'prod.yaml'), 'utf8');
+  const refused = (bad: ConfigFiles, ...messages: string[]) => {
+    const t0 = performance.now();
+    const { error, outputsUnchanged } = synthBadOverGood(bad);
+    const ms = performance.now() - t0;
+    expect(error).toBeInstanceOf(ConfigError);
+    for (const message of messages) expect(error.message).toContain(message);
+    expect(error.message).not.toMatch(/\n\s+at /);
+    expect(outputsUnchanged).toBe(true);
+    return { error, ms };
+  };
+
+  test.each([
+    ['inside a section', 'envoy:\n  __proto__:\n    drainTime: 30s\n', 'envoy.__proto__: unknown key "__proto__"'],
+    ['at the top', '__proto__:\n  envoy:\n    drainTime: 30s\n', '__proto__: unknown key "__proto__"'],
+    ['constructor', 'envoy:\n  constructor:\n    drainTime: 30s\n', 'envoy.constructor: unknown key "constructor"'],
+    ['in chart values', 'lbController:\n  values:\n    a:\n      prototype: 1\n', 'lbController.values.a.prototype: unknown key "prototype"'],
+  ])('GIVEN a prototype key %s THEN it is refused as an unknown key naming the file and the path, and never applied', (_where, extra, message) => {
+    refused({ environments: { prod: `${shippedProd()}\n${extra}` } }, `${PROD}: ${message}`);
+  });
+
+  test('GIVEN a YAML alias bomb (billion laughs) THEN it is a config error naming the file, not a stack trace', () => {
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 10; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    const bomb = `${shippedProd()}\nlbController:\n  values:\n${levels.map((l) => `    ${l}`).join('\n')}\n`;
+    const { ms } = refused({ environments: { prod: bomb } }, `${PROD}: its YAML aliases expand to too much`);
+    expect(ms).toBeLessThan(1000);
+  });
+
+  test('GIVEN a 100 kB string THEN it is refused at once, and the error shows only its start, then what is allowed', () => {
+    const { error, ms } = refused({ environments: { prod: `${shippedProd()}\nbackend:\n  healthPath: /${'a'.repeat(100_000)}\n` } },
+      `${PROD}: backend.healthPath: got "/aaaa`, '(100001 characters); allowed: at most 16384 characters');
+    expect(error.message.length).toBeLessThan(1000);
+    expect(ms).toBeLessThan(1000);
+  });
+
+  test('GIVEN a config file over 1 MiB THEN it is refused before it is parsed', () => {
+    const huge = `${shippedProd()}\n# ${'x'.repeat(2 * 1024 * 1024)}\n`;
+    const { ms } = refused({ environments: { prod: huge } }, `${PROD}: ${Buffer.byteLength(huge)} bytes; allowed: at most 1048576 bytes`);
+    expect(ms).toBeLessThan(1000);
+  });
+
+  test.each([
+    ['envoi', 'envoi:\n  replicas: 3\n', `${PROD}: envoi: unknown key "envoi"`],
+    ['envoy.rateLimt', 'envoy:\n  rateLimt:\n    maxTokens: 3\n', `${PROD}: envoy.rateLimt: unknown key "rateLimt"`],
+  ])('GIVEN an unknown key %s that holds a map THEN the error names the file that holds it, not a default', (_key, extra, message) => {
+    refused({ environments: { prod: `${shippedProd()}\n${extra}` } }, message);
+  });
+
+  test('GIVEN prod.yml beside prod.yaml THEN it is refused in one clear line naming both', () => {
+    const { error } = refused({ environments: { prod: shippedProd(), 'prod.yml': shippedProd() } },
+      'config/environments/prod.yml: environment prod is already config/environments/prod.yaml; allowed: one file per environment');
+    expect(error.message.split('\n')).toHaveLength(2);
+  });
+});
+
+test('GIVEN large but legal chart values THEN synthesis time grows linearly with their size: 4 times the keys cost about 4 times the extra time, not 16', () => {
+  const withValues = (keys: number) => {
+    const values = Object.fromEntries(Array.from({ length: keys }, (_, i) => [`key${i}`, `value${i}`]));
+    return tempProject({ prod: { lbController: { values } } });
+  };
+  const timed = (project: { root: string; configDir: string }) => {
+    const t0 = performance.now();
+    synthesizeProject(project.root, project.configDir);
+    return performance.now() - t0;
+  };
+  const small = withValues(0);
+  timed(small); // warm: the first synth in a process loads the definitions
+  const base = Math.min(timed(small), timed(small));
+  const extra5k = timed(withValues(5_000)) - base;
+  const extra20k = timed(withValues(20_000)) - base;
+  process.stderr.write(`[config] synth: no values ${base.toFixed(0)} ms; +${extra5k.toFixed(0)} ms with 5k keys, +${extra20k.toFixed(0)} ms with 20k keys\n`);
+  expect(extra20k / Math.max(extra5k, 20)).toBeLessThan(8);
+  expect(extra20k).toBeLessThan(3000);
 });

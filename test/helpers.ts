@@ -81,7 +81,7 @@ export function tempProject(files: ConfigFiles & { readonly prod?: Record<string
   const environments: Record<string, unknown> = files.environments ?? shippedEnvs;
   for (const [name, content] of Object.entries(environments)) {
     const merged = name === 'prod' && files.prod && typeof content === 'object' ? deepMerge(content, files.prod) : content;
-    write(path.join('environments', `${name}.yaml`), merged);
+    write(path.join('environments', /\.ya?ml$/.test(name) ? name : `${name}.yaml`), merged);
   }
   return { root, configDir };
 }
