@@ -196,10 +196,11 @@ export class EnvoyEdgeChart extends Chart {
 
   private addNetworkPolicy(config: EdgeConfig, podLabels: Record<string, string>, wave: Record<string, string>): void {
     const { envoy, backend, monitoring } = config;
-    // The ALB connects from its subnets (alb.allowedCidrs); the kubelet probes from the nodes; the API
-    // server's pod proxy (npm run status) from the control plane's network interfaces, in the nodes' subnets.
+    // The ALB connects from its subnets (alb.allowedCidrs); the API server's pod proxy (npm run status) from the
+    // control plane's network interfaces. The kubelet's probes need no rule: the VPC CNI's policy agent always
+    // admits the node's own address (aws/aws-network-policy-agent#65).
     const clientCidrs = config.alb.allowedCidrs ?? [config.cluster.vpcCidr];
-    const readyCidrs = [...new Set([...clientCidrs, ...(config.cluster.nodeCidrs ?? [config.cluster.vpcCidr])])];
+    const readyCidrs = [...new Set([...clientCidrs, ...(config.cluster.controlPlaneCidrs ?? [config.cluster.vpcCidr])])];
     const tcp = (port: number): k8s.NetworkPolicyPort => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) });
     // With monitoring on, the scraper (its namespace, and its pods' labels when given) reaches /stats/prometheus.
     const scraper: k8s.NetworkPolicyIngressRule[] = monitoring.enabled
@@ -227,7 +228,7 @@ export class EnvoyEdgeChart extends Chart {
         policyTypes: ['Ingress', 'Egress'],
         ingress: [
           { from: clientCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(envoy.listenerPort)] },
-          // The ready port (probes, the ALB's health checks, the read-only admin pages): the ALB, the nodes, the scraper.
+          // The ready port (the ALB's health checks, the read-only admin pages): the ALB, the control plane, the scraper.
           { from: readyCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(envoy.readyPort)] },
           ...scraper,
         ],

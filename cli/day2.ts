@@ -85,7 +85,7 @@ export function statusPlan({ name, config }: Environment, contexts: Contexts, pr
     {
       description: 'whether EKS enforces the NetworkPolicies (the VPC CNI\'s network policy agent, kube-system/aws-node)',
       argv: kubectl(contexts.environment, '-n', 'kube-system', 'get', 'daemonset', 'aws-node',
-        '-o', 'jsonpath={.spec.template.spec.containers[?(@.name=="aws-network-policy-agent")].args}'),
+        '-o', 'jsonpath={.spec.template.spec.containers[?(@.name=="aws-eks-nodeagent")].args}'),
       networkPolicyAgent: true,
       tolerateNotFound: true,
     },
@@ -207,8 +207,16 @@ export interface ParsedArgs {
 
 export class UsageError extends Error {}
 
-export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const usage = `usage: day2 <${COMMANDS.join('|')}> --env <environment> [--dry-run] [--confirm <environment>]`;
+/** npm keeps flags written before `--` for itself and sets npm_config_<flag>: say so. */
+function npmAteFlags(env: NodeJS.ProcessEnv): string {
+  const eaten = ['env', 'confirm', 'dry_run'].filter((flag) => env[`npm_config_${flag}`] !== undefined);
+  return eaten.length
+    ? ` (npm kept ${eaten.map((f) => `--${f.replace('_', '-')}`).join(', ')} for itself: write the command's options after --, as in npm run status -- --env prod)`
+    : '';
+}
+
+export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedArgs {
+  const usage = `usage: day2 <${COMMANDS.join('|')}> --env <environment> [--dry-run] [--confirm <environment>]${npmAteFlags(env)}`;
   const words: string[] = [];
   const values: Record<string, string> = {};
   let dryRun = false;
@@ -257,8 +265,13 @@ export function planFor(command: Command, environment: Environment, contexts: Co
   }
 }
 
-export const formatStep = (step: Step, index: number): string =>
-  `${index + 1}. ${step.description}\n   $ ${step.argv.map((a) => (/[\s"{}$<>]/.test(a) ? `'${a}'` : a)).join(' ')}`;
+export const formatStep = (step: Step, index: number): string => {
+  const argv = step.removeFromApplicationSet
+    // The patch names the environment's position in the live ApplicationSet, read when the step runs.
+    ? [...step.argv, `[{"op":"test","path":"/spec/generators/0/list/elements/<i>/environment","value":"${step.removeFromApplicationSet.environment}"},{"op":"remove","path":"/spec/generators/0/list/elements/<i>"}]`]
+    : step.argv;
+  return `${index + 1}. ${step.description}\n   $ ${argv.map((a) => (/[\s"{}$<>]/.test(a) ? `'${a}'` : a)).join(' ')}`;
+};
 
 // ------------------------------------------------------------------ running against clusters
 
@@ -383,7 +396,7 @@ export async function execute(inv: Invocation, run: Run = runKubectl, io: Io = c
   return EXIT.ok;
 }
 
-/** What the aws-network-policy-agent container's arguments say about enforcement. */
+/** What the network policy agent's arguments (container aws-eks-nodeagent of kube-system/aws-node) say about enforcement. */
 export function networkPolicyVerdict(args: string, environment: string): string {
   return /--enable-network-policy=true/.test(args)
     ? 'NetworkPolicies are enforced: the VPC CNI\'s network policy agent is on'

@@ -59,6 +59,17 @@ export function resolveContexts(
   argocdEnvironment: Environment,
   kubeconfig: { current?: string; contexts: KubeContext[] },
 ): { environment: string; argocd: string } {
+  if (!kubeconfig.contexts.length) {
+    throw new ContextError(
+      `no kubeconfig found (no context in $KUBECONFIG or ~/.kube/config): add environment ${environment.name}'s cluster, ${describeCluster(environment)}, ` +
+        'with aws eks update-kubeconfig, then run the command again',
+    );
+  }
+  if (!kubeconfig.current) {
+    throw new ContextError(
+      `no current kube context: choose environment ${environment.name}'s cluster, ${describeCluster(environment)}, with kubectl config use-context <its context>`,
+    );
+  }
   const current = kubeconfig.contexts.find((c) => c.name === kubeconfig.current);
   if (!current || !isEnvironmentContext(current, environment)) {
     const what = current ? `"${current.name}" (cluster ${current.cluster})` : 'not set';

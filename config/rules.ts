@@ -90,6 +90,10 @@ export function crossFieldProblems(config: EdgeConfig): string[] {
     blame('alb.certificateArn', config.alb.certificateArn,
       `an ACM certificate in cluster.region (${config.cluster.region}): an ALB can only use certificates from its own region`);
   }
+  const wafRegion = config.alb.wafAclArn?.split(':')[3];
+  if (wafRegion && wafRegion !== config.cluster.region) {
+    blame('alb.wafAclArn', config.alb.wafAclArn, `a regional web ACL in cluster.region (${config.cluster.region}): an ALB can only use a web ACL from its own region`);
+  }
   if (/:distroless-v?\d/.test(envoy.image)) {
     blame('envoy.image', envoy.image,
       'an image with a `sleep` binary, such as envoyproxy/envoy:v1.40.0 or :debug-v1.40.0: the pod\'s preStop hook sleeps while the ALB ' +

@@ -31,9 +31,9 @@ const cluster = section('The EKS cluster.', {
     'VPC of the cluster; the controller needs it.',
   ).prefault('vpc-0123456789abcdef0'),
   vpcCidr: described(cidr(), 'VPC CIDR; the default client range of the NetworkPolicy (the ALB lives there).').prefault('10.0.0.0/16'),
-  nodeCidrs: described(
+  controlPlaneCidrs: described(
     z.array(cidr(), { error: 'a list of IPv4 CIDRs' }).min(1, { error: 'at least one CIDR' }).meta({ allowed: 'a list of IPv4 CIDRs, at least one' }),
-    'The nodes\' subnets: the kubelet\'s probes and the API server\'s pod proxy reach Envoy\'s ready port from there. Default: [cluster.vpcCidr].',
+    'The subnets of the cluster\'s control-plane network interfaces (those given when the cluster was made): the API server\'s pod proxy (npm run status) reaches Envoy\'s ready port from there. The kubelet\'s probes need no rule: the VPC CNI\'s policy agent always admits the node\'s own address. Default: [cluster.vpcCidr].',
   ).optional(),
   kubeContext: described(
     matching(/^\S{1,253}$/, 'a kube context name, as `kubectl config get-contexts` lists it'),
@@ -217,7 +217,7 @@ const alb = section('The ALB that the AWS Load Balancer Controller makes from ou
       .array(cidr(), { error: 'a list of IPv4 CIDRs' })
       .min(1, { error: 'at least one CIDR' })
       .meta({ allowed: 'a list of IPv4 CIDRs, at least one' }),
-    'The ALB\'s subnets: the only sources the NetworkPolicy admits to Envoy\'s WebSocket port (and, with cluster.nodeCidrs and the scraper, its ready port). Default: [cluster.vpcCidr].',
+    'The ALB\'s subnets: the only sources the NetworkPolicy admits to Envoy\'s WebSocket port (and, with cluster.controlPlaneCidrs and the scraper, its ready port). Default: [cluster.vpcCidr].',
   ).optional(),
 });
 

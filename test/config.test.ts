@@ -185,6 +185,11 @@ describe('bad input stops synthesis and leaves the outputs untouched', () => {
     expect(() => configWith({ alb: { [field]: value } })).toThrow(`alb.${field}: got ${JSON.stringify(value)}; allowed: ${allowed}`);
   });
 
+  test('GIVEN a WAF web ACL in another region THEN it is refused: an ALB uses only its own region\'s', () => {
+    expect(() => configWith({ alb: { wafAclArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/edge/0123abcd-4567' } }))
+      .toThrow('alb.wafAclArn: got "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/edge/0123abcd-4567"; allowed: a regional web ACL in cluster.region (us-east-1)');
+  });
+
   test('GIVEN a client bucket smaller than the replica count THEN it is refused: each replica\'s share would be no token', () => {
     expect(() => configWith({ envoy: { replicas: 3, perClient: { maxTokens: 2 } } })).toThrow('envoy.perClient.maxTokens: got 2; allowed: at least 3');
   });

@@ -15,6 +15,7 @@ import {
   parseArgs,
   pickEnvironment,
   Run,
+  formatStep,
   networkPolicyVerdict,
   statusPlan,
   UsageError,
@@ -45,6 +46,29 @@ const kubeconfig = (current: string, names = [PROD_ARN, STAGING_ARN]) =>
     contexts: names.map((name) => ({ name, context: { cluster: name } })),
     clusters: names.map((name) => ({ name, cluster: { server: `https://${name.split('/')[1]}.eks.example` } })),
   });
+
+describe('messages a newcomer can act on', () => {
+  test('GIVEN no kubeconfig at all THEN the command says "no kubeconfig found", not that some context is the wrong cluster', () => {
+    expect(() => resolveContexts(staging, prod, contextsOf(JSON.stringify({})))).toThrow(/^no kubeconfig found \(no context in \$KUBECONFIG or ~\/\.kube\/config\)/);
+  });
+
+  test('GIVEN a kubeconfig with no current context THEN the command says "no current kube context" and how to choose one', () => {
+    expect(() => resolveContexts(staging, prod, contextsOf(kubeconfig('')))).toThrow(/^no current kube context: choose environment staging's cluster.*kubectl config use-context/);
+  });
+
+  test('GIVEN npm kept --env for itself (npm run status --env prod, without --) THEN the error says to write it after --', () => {
+    // npm sets npm_config_env when it takes --env as its own flag.
+    expect(() => parseArgs(['status'], { npm_config_env: 'prod' })).toThrow('npm kept --env for itself: write the command\'s options after --, as in npm run status -- --env prod');
+    expect(() => parseArgs(['status'], {})).not.toThrow(/npm kept/);
+  });
+
+  test('GIVEN the destroy plan THEN every line is a whole command: the ApplicationSet patch is shown, not a bare -p', () => {
+    const lines = plan.map((step, i) => formatStep(step, i));
+    const patchLine = lines.find((l) => l.includes('patch applicationsets.argoproj.io'))!;
+    expect(patchLine).toMatch(/-p '\[\{"op":"test","path":"\/spec\/generators\/0\/list\/elements\/<i>\/environment","value":"staging"\}/);
+    for (const line of lines) expect(line.trimEnd()).not.toMatch(/ -p$/);
+  });
+});
 
 describe('arguments', () => {
   test.each([

@@ -256,14 +256,14 @@ describe('availability and network', () => {
     expect(pdb.spec.selector.matchLabels).toEqual({ app: 'envoy-proxy' });
   });
 
-  test('GIVEN the NetworkPolicy THEN only the ALB\'s subnets reach the proxy port, and only they and the nodes reach 9901 (the VPC by default)', () => {
+  test('GIVEN the NetworkPolicy THEN only the ALB\'s subnets reach the proxy port, and only they and the control plane reach 9901 (the VPC by default)', () => {
     const policy = findObject(objects, 'NetworkPolicy', 'envoy-proxy');
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(policy.spec.ingress).toEqual([
       { from: [{ ipBlock: { cidr: '10.0.0.0/16' } }], ports: [{ protocol: 'TCP', port: 8080 }] },
       { from: [{ ipBlock: { cidr: '10.0.0.0/16' } }], ports: [{ protocol: 'TCP', port: 9901 }] },
     ]);
-    const custom = findObject(synthEdge(configWith({ alb: { allowedCidrs: ['10.0.1.0/24', '10.0.2.0/24'] }, cluster: { nodeCidrs: ['10.0.64.0/18'] } })),
+    const custom = findObject(synthEdge(configWith({ alb: { allowedCidrs: ['10.0.1.0/24', '10.0.2.0/24'] }, cluster: { controlPlaneCidrs: ['10.0.64.0/18'] } })),
       'NetworkPolicy', 'envoy-proxy');
     expect(custom.spec.ingress[0]).toEqual({ from: [{ ipBlock: { cidr: '10.0.1.0/24' } }, { ipBlock: { cidr: '10.0.2.0/24' } }], ports: [{ protocol: 'TCP', port: 8080 }] });
     expect(custom.spec.ingress[1].from).toEqual(['10.0.1.0/24', '10.0.2.0/24', '10.0.64.0/18'].map((cidr) => ({ ipBlock: { cidr } })));
