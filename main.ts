@@ -13,5 +13,7 @@ try {
     console.error(`synth stopped, nothing was written: ${err.message}`);
     process.exit(1);
   }
-  throw err;
+  // Anything else is a bug, not the config: the staging folder is dropped, so nothing was written either.
+  console.error('synth failed unexpectedly, nothing was written (please report this with the trace):', err);
+  process.exit(2);
 }
