@@ -25,6 +25,8 @@ export interface Environment {
   readonly name: string;
   readonly config: EdgeConfig;
   readonly files: readonly string[];
+  /** When its own file was last changed: a clash between two environments blames the newer file. */
+  readonly modifiedMs?: number;
 }
 
 export interface LoadedConfig {
@@ -84,7 +86,7 @@ export function loadEnvironments(configDir: string = DEFAULT_CONFIG_DIR): Loaded
     const overlay = readConfigFile(file, shown(file), problems);
     if (!base || !overlay) continue;
     const environment = validateEnvironment(name, [base, overlay], problems);
-    if (environment) environments.push(environment);
+    if (environment) environments.push({ ...environment, modifiedMs: statSync(file).mtimeMs });
   }
   if (!problems.length) problems.push(...crossEnvironmentProblems(environments));
   if (problems.length) throw new ConfigError(problems);

@@ -110,19 +110,22 @@ function nearestMultiples(value: number, step: number): number[] {
 
 /** What environments share must agree, and what one environment owns must not belong to another. */
 export function crossEnvironmentProblems(
-  environments: readonly { readonly name: string; readonly config: EdgeConfig; readonly files: readonly string[] }[],
+  environments: readonly { readonly name: string; readonly config: EdgeConfig; readonly files: readonly string[]; readonly modifiedMs?: number }[],
 ): string[] {
   const problems: string[] = [];
-  const firstWith = new Map<string, string>();
+  const firstWith = new Map<string, { name: string; files: readonly string[] }>();
+  const fileOf = (env: { files: readonly string[] }) => env.files[env.files.length - 1];
   const unique = (what: string, key: string, env: { name: string; files: readonly string[] }, field: string, value: unknown) => {
     const other = firstWith.get(`${what}\0${key}`);
     if (other) {
-      problems.push(`${env.files[env.files.length - 1]}: ${problem(field, value, `a value no other environment uses (environment ${other} has it): ${what}`)}`);
+      problems.push(`${fileOf(env)}: ${problem(field, value, `a value no other environment uses (environment ${other.name}, ${fileOf(other)}, has it): ${what}`)}`);
+      return;
     }
-    firstWith.set(`${what}\0${key}`, env.name);
+    firstWith.set(`${what}\0${key}`, env);
   };
   const [first] = environments;
-  for (const env of environments) {
+  // Oldest file first, so a clash blames the newer file (a copy of another environment's, say), naming both.
+  for (const env of [...environments].sort((a, b) => (a.modifiedMs ?? 0) - (b.modifiedMs ?? 0) || a.name.localeCompare(b.name))) {
     const { gitops, cluster } = env.config;
     unique('each environment is its own cluster, with its own controller and ALB', gitops.destinationName, env, 'gitops.destinationName', gitops.destinationName);
     unique('an EKS cluster belongs to one environment', `${cluster.name}/${cluster.region}`, env, 'cluster.name', cluster.name);

@@ -1,6 +1,6 @@
 // Bad input: each invalid value stops synthesis with a message naming the file, the field, the value
 // and what is allowed, and the previous outputs stay byte-for-byte as they were.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '../config/errors';
 import { loadEnvironments, parseConfig } from '../config/load';
@@ -255,12 +255,12 @@ describe('config files and environments', () => {
     [
       'two environments on one Argo CD cluster name',
       { prod: { cluster: { name: 'a' } }, staging: { cluster: { name: 'b' } } },
-      'gitops.destinationName: got "in-cluster"; allowed: a value no other environment uses (environment prod has it): each environment is its own cluster',
+      'gitops.destinationName: got "in-cluster"; allowed: a value no other environment uses (environment prod, config/environments/prod.yaml, has it): each environment is its own cluster',
     ],
     [
       'two environments on one EKS cluster',
       { prod: { cluster: { name: 'a' }, gitops: { destinationName: 'x' } }, staging: { cluster: { name: 'a' }, gitops: { destinationName: 'y' } } },
-      'cluster.name: got "a"; allowed: a value no other environment uses (environment prod has it)',
+      'cluster.name: got "a"; allowed: a value no other environment uses (environment prod, config/environments/prod.yaml, has it)',
     ],
     [
       'an Argo CD environment that does not exist',
@@ -353,4 +353,22 @@ test('GIVEN large but legal chart values THEN synthesis time grows linearly with
   process.stderr.write(`[config] synth: no values ${base.toFixed(0)} ms; +${extra5k.toFixed(0)} ms with 5k keys, +${extra20k.toFixed(0)} ms with 20k keys\n`);
   expect(extra20k / Math.max(extra5k, 20)).toBeLessThan(8);
   expect(extra20k).toBeLessThan(3000);
+});
+
+test('GIVEN staging.yaml copied to dev.yaml THEN the clashes blame dev.yaml, the newer file, and name staging.yaml too', () => {
+  const { configDir } = tempProject();
+  const envDir = path.join(configDir, 'environments');
+  const staging = path.join(envDir, 'staging.yaml');
+  writeFileSync(path.join(envDir, 'dev.yaml'), readFileSync(staging, 'utf8'));
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  for (const f of ['prod.yaml', 'staging.yaml']) utimesSync(path.join(envDir, f), hourAgo, hourAgo);
+  let message = '';
+  try {
+    loadEnvironments(configDir);
+  } catch (err) {
+    message = (err as Error).message;
+  }
+  const lines = message.split('\n').slice(1);
+  expect(lines.length).toBeGreaterThan(0);
+  for (const line of lines) expect(line).toMatch(/^ {2}- config\/environments\/dev\.yaml: .*\(environment staging, config\/environments\/staging\.yaml, has it\)/);
 });
