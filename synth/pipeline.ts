@@ -16,6 +16,7 @@ import { buildEnvoyConfig, inlineEnvoyConfig } from '../envoy/bootstrap';
 import { assertValidEnvoyBootstrap } from '../envoy/validate';
 import { TRACKING_ID_ANNOTATION, trackingId } from '../k8s/argocd-sync';
 import { edgeApplicationName, rootApplicationName } from '../k8s/names';
+import { objectLimitProblems } from '../k8s/object-limits';
 import { buildEksctlClusterConfig, serializeEksctlConfig } from '../lb-controller/eksctl';
 import { checkLbControllerValues } from '../lb-controller/values';
 import { WriteReport, writeOutputsAtomically } from './write-outputs';
@@ -50,7 +51,25 @@ export function synthesize(loaded: LoadedConfig, root: string): void {
   argocd.synth();
 }
 
-function synthesizeEnvironment({ name, config }: Environment, root: string, app: (dir: string) => App): void {
+/** The config a generated object is made from, for an error about its size. */
+function sourceFieldOf(kind: string, name: string): string {
+  if (kind === 'Application' && name.endsWith('-lb-controller')) return 'lbController.values';
+  if (kind === 'ConfigMap' && name.endsWith('-dashboard')) return 'monitoring';
+  if (kind === 'ConfigMap') return 'envoy and backend (the Envoy config)';
+  return 'the config';
+}
+
+/** Kubernetes' own limits on every object of `app`, before anything is written; blamed on the environment's file. */
+function assertWithinObjectLimits(app: App, environment: Environment): void {
+  const problems = app.node.findAll().filter((n): n is ApiObject => n instanceof ApiObject).flatMap((object) => {
+    const json = object.toJson();
+    return objectLimitProblems(json, sourceFieldOf(json.kind, json.metadata.name));
+  });
+  if (problems.length) throw new ConfigError(problems.map((p) => `environment ${environment.name} (${environment.files.join(', ')}): ${p}`));
+}
+
+function synthesizeEnvironment(environment: Environment, root: string, app: (dir: string) => App): void {
+  const { name, config } = environment;
   const paths = outputPaths(name);
   const envoy = buildEnvoyConfig(config);
   // Checked against Envoy's own API definitions before any file is written, so a bad value stops here
@@ -65,12 +84,14 @@ function synthesizeEnvironment({ name, config }: Environment, root: string, app:
   new EnvoyEdgeChart(edge, 'envoy-edge', { config, envoy });
   if (config.monitoring.enabled) new MonitoringChart(edge, 'monitoring', { config });
   markTrackedBy(edge, { name: edgeApplicationName(config), destinationNamespace: config.envoy.namespace });
+  assertWithinObjectLimits(edge, environment);
   edge.synth();
 
   const children = app(paths.root);
   new LbControllerChart(children, 'lb-controller', { config });
   new EdgeApplicationChart(children, 'edge-application', { config, sourcePath: paths.edge });
   markTrackedBy(children, { name: rootApplicationName(config), destinationNamespace: config.gitops.argocdNamespace });
+  assertWithinObjectLimits(children, environment);
   children.synth();
 
   const eksctlFile = path.join(root, paths.eksctl);

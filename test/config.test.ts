@@ -2,6 +2,7 @@
 // and what is allowed, and the previous outputs stay byte-for-byte as they were.
 import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../config/errors';
 import { loadEnvironments, parseConfig } from '../config/load';
 import { EnvoyBootstrapError } from '../envoy/validate';
@@ -371,4 +372,15 @@ test('GIVEN staging.yaml copied to dev.yaml THEN the clashes blame dev.yaml, the
   const lines = message.split('\n').slice(1);
   expect(lines.length).toBeGreaterThan(0);
   for (const line of lines) expect(line).toMatch(/^ {2}- config\/environments\/dev\.yaml: .*\(environment staging, config\/environments\/staging\.yaml, has it\)/);
+});
+
+test('GIVEN chart values that make the controller\'s Application larger than etcd takes (base and environment, each under the file limit) THEN synthesis stops naming lbController.values, before anything is written', () => {
+  const values = (prefix: string) => Object.fromEntries(Array.from({ length: 1_000 }, (_, i) => [`${prefix}${i}`, 'v'.repeat(900)]));
+  const shippedBase = parseYaml(readFileSync(path.join(PROJECT_ROOT, 'config', 'base.yaml'), 'utf8'));
+  const { error, outputsUnchanged } = synthBadOverGood({
+    base: { ...shippedBase, lbController: { values: values('a') } },
+    prod: { lbController: { values: values('b') } },
+  });
+  expect(error.message).toMatch(/environment prod \(config\/base\.yaml, config\/environments\/prod\.yaml\): lbController\.values: got "a Application envoy-edge-prod-lb-controller of \d+ bytes"; allowed: at most 1572864 bytes per object/);
+  expect(outputsUnchanged).toBe(true);
 });

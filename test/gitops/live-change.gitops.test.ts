@@ -65,9 +65,10 @@ test(`GIVEN ${environment}'s edge WHEN a push changes envoy.resources.memoryLimi
   gitops.synthesize();
   const pushed = gitops.push(`${environment}: envoy.resources.memoryLimit 320Mi (rolls the pods)`);
   gitops.refresh(env.edgeApp);
-  const after = await waitFor('a new ReplicaSet', 60_000, () => {
+  // The Deployment is read before its ReplicaSets: wait for both, or a read between the two updates sees one only.
+  const after = await waitFor('a new pod template and its ReplicaSet', 60_000, () => {
     const now = rollout();
-    return now.replicaSets.some((rs) => !before.replicaSets.includes(rs)) ? now : undefined;
+    return now.generation > before.generation && now.replicaSets.some((rs) => !before.replicaSets.includes(rs)) ? now : undefined;
   });
   const rolledMs = performance.now() - pushed.at;
   report(`static change: envoy.resources.memoryLimit pushed; a new ReplicaSet ${(rolledMs / 1000).toFixed(1)} s after the push; ` +
