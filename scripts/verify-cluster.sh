@@ -3,7 +3,8 @@
 # modules) and runs the linters over dist/. Called by .ci/run; also `npm run verify:cluster`.
 # Two throwaway API servers stand for the two shipped environments' clusters, under kube contexts
 # named as `aws eks update-kubeconfig` names them; Argo CD's objects go to prod's (it runs there).
-#   1. kubectl apply --dry-run=server accepts every object of both environments and argocd/;
+#   1. kubectl apply --dry-run=server accepts every object of both environments and argocd/; the API
+#      server refuses a ConfigMap or annotations one byte past the limits synthesis enforces;
 #   2. after a real apply, kubectl diff exits 0 for both environments;
 #   3. after a synth with staging's alb.idleTimeoutSeconds changed, kubectl diff exits 1 for staging,
 #      shows that field and touches only its Ingress, and prod's diff still exits 0;
@@ -106,6 +107,21 @@ for env in "${ENVS[@]}"; do
     && K "$env" apply --dry-run=server -f "dist/$env/edge" >&2 && K prod apply --dry-run=server -f "dist/$env" >&2 || dry_ok=0
 done
 K prod apply --dry-run=server -f argocd/ >&2 || dry_ok=0
+# The limits synthesis enforces (k8s/object-limits.ts), on the real API server: a ConfigMap with exactly
+# 1 MiB of data values is accepted, one byte more refused; 256 KiB of annotations (keys and values)
+# accepted, one byte more refused.
+limits="$(node --require tsx/cjs -e '
+  const { CONFIGMAP_DATA_MAX_BYTES: d, ANNOTATIONS_MAX_BYTES: a } = require("./k8s/object-limits");
+  const cm = (name, data, ann) => JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "default", annotations: ann }, data });
+  const fs = require("fs"); const w = process.argv[1];
+  fs.writeFileSync(w + "/data-at.json", cm("limit-data", { k: "x".repeat(d) }));
+  fs.writeFileSync(w + "/data-over.json", cm("limit-data", { k: "x".repeat(d + 1) }));
+  fs.writeFileSync(w + "/ann-at.json", cm("limit-ann", {}, { k: "x".repeat(a - 1) }));
+  fs.writeFileSync(w + "/ann-over.json", cm("limit-ann", {}, { k: "x".repeat(a) }));' "$WORK"
+  for f in data-at data-over ann-at ann-over; do K prod create --dry-run=server -f "$WORK/$f.json" -o name >/dev/null 2>&1 && printf '%s:ok ' "$f" || printf '%s:refused ' "$f"; done)"
+if [ "$limits" = "data-at:ok data-over:refused ann-at:ok ann-over:refused " ]; then
+  ok "the API server takes exactly the limits synthesis enforces: ConfigMap data 1 MiB, annotations 256 KiB ($limits)"
+else bad "object limits on the API server: $limits (want data-at:ok data-over:refused ann-at:ok ann-over:refused)"; fi
 if [ "$dry_ok" = 1 ]; then ok "kubectl apply --dry-run=server accepts both environments' objects (Envoy's in their clusters, the Applications in Argo CD's) and argocd/"
 else bad "kubectl apply --dry-run=server refused an object"; fi
 
