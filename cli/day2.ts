@@ -5,6 +5,7 @@
 // Usage: tsx cli/day2.ts <bootstrap|status|diff|destroy> --env <name> [--dry-run] [--confirm <name>]
 // Exit codes: 0 ok, 1 diff found, 2 error, 3 not confirmed.
 import { spawnSync } from 'node:child_process';
+import { parseArgs as parseCommandLine } from 'node:util';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { ConfigError } from '../config/errors';
@@ -217,19 +218,25 @@ function npmAteFlags(env: NodeJS.ProcessEnv): string {
 
 export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedArgs {
   const usage = `usage: day2 <${COMMANDS.join('|')}> --env <environment> [--dry-run] [--confirm <environment>]${npmAteFlags(env)}`;
-  const words: string[] = [];
-  const values: Record<string, string> = {};
-  let dryRun = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--dry-run') dryRun = true;
-    else if (arg === '--env' || arg === '--confirm') {
-      const value = argv[++i];
-      if (value === undefined || value.startsWith('-')) throw new UsageError(`${arg} needs a value; ${usage}`);
-      values[arg] = value;
-    } else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}; ${usage}`);
-    else words.push(arg);
+  let parsed: { values: { env?: string; confirm?: string; 'dry-run'?: boolean }; positionals: string[] };
+  try {
+    parsed = parseCommandLine({
+      args: [...argv],
+      options: { env: { type: 'string' }, confirm: { type: 'string' }, 'dry-run': { type: 'boolean' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    // node:util's messages, in this command's words.
+    const code = (err as { code?: string }).code;
+    const option = /'(-[-\w]+)/.exec((err as Error).message)?.[1];
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new UsageError(`unknown option ${option}; ${usage}`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') throw new UsageError(`${option?.split(' ')[0]} needs a value; ${usage}`);
+    throw new UsageError(`${(err as Error).message}; ${usage}`);
   }
+  const words = parsed.positionals;
+  const values = { '--env': parsed.values.env, '--confirm': parsed.values.confirm };
+  const dryRun = parsed.values['dry-run'] ?? false;
   if (words.length !== 1) throw new UsageError(`expected one command, got ${words.length ? words.join(' ') : 'none'}; ${usage}`);
   const command = words[0] as Command;
   if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${words[0]}"; ${usage}`);

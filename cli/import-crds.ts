@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 import { parseAllDocuments, stringify } from 'yaml';
 import { pruneApplicationSet } from './crd-pruning';
 
@@ -52,12 +53,15 @@ function generate(group: Group, outputDir: string): string {
 }
 
 let stale = 0;
+/** `--check`: compare with the committed files instead of writing them. */
+const CHECK = parseArgs({ args: process.argv.slice(2), options: { check: { type: 'boolean' } }, strict: true }).values.check ?? false;
+
 for (const group of GROUPS) {
   const work = mkdtempSync(path.join(tmpdir(), 'import-crds-'));
   const output = path.join(ROOT, 'imports', group.module);
   try {
     const generated = generate(group, work);
-    if (process.argv.includes('--check')) {
+    if (CHECK) {
       const same = existsSync(output) && readFileSync(output, 'utf8') === generated;
       console.log(same ? `up to date: imports/${group.module}` : `stale: imports/${group.module} differs from a fresh npm run import:crds`);
       if (!same) stale++;

@@ -14,6 +14,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 import { ApiModel } from './envoy-import/api-model';
 import { compileNested, JsonObject, serializeCompiled } from './envoy-import/compile-api';
 import { createDescriptorDecoder, declaresOptions, FileDescriptor, importClosure, readFileHeader } from './envoy-import/descriptors';
@@ -78,8 +79,10 @@ interface ImportOutput {
 }
 
 function main(argv: string[]): number {
-  const unknown = argv.filter((arg) => arg !== '--check');
-  if (unknown.length) {
+  let check: boolean;
+  try {
+    check = parseArgs({ args: argv, options: { check: { type: 'boolean' } }, strict: true }).values.check ?? false;
+  } catch {
     console.error('usage: node --require tsx/cjs cli/import-envoy-api.ts [--check]');
     return 2;
   }
@@ -91,7 +94,7 @@ function main(argv: string[]): number {
     console.error(`import:envoy failed: ${(err as Error).message}`);
     return 2;
   }
-  if (argv.includes('--check')) return checkCommitted(output);
+  if (check) return checkCommitted(output);
   for (const [file, text] of output.files) writeFileSync(file, text);
   console.log(`wrote ${[...output.files.keys()].map(relative).join(', ')}: ${output.summary}`);
   return 0;

@@ -6,6 +6,7 @@
 // Prints one line per problem, "path: rule: message (config: field)"; notices go to stderr.
 // Exit status: 0 valid, 1 problems found, 2 unreadable input or bad usage.
 import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { formatEnvoyProblem, inspectEnvoyBootstrap } from '../envoy/validate';
 
@@ -18,13 +19,19 @@ interface NamedBootstrap {
 }
 
 function main(argv: string[]): number {
-  const allowJsonNames = argv.includes('--allow-json-names');
-  const files = argv.filter((arg) => !arg.startsWith('--'));
-  if (files.length !== 1 || argv.some((arg) => arg.startsWith('--') && arg !== '--allow-json-names')) {
+  let parsed: { values: { 'allow-json-names'?: boolean }; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: argv, options: { 'allow-json-names': { type: 'boolean' } }, allowPositionals: true, strict: true });
+  } catch {
     console.error(USAGE);
     return 2;
   }
-  const [file] = files;
+  if (parsed.positionals.length !== 1) {
+    console.error(USAGE);
+    return 2;
+  }
+  const allowJsonNames = parsed.values['allow-json-names'] ?? false;
+  const [file] = parsed.positionals;
   let bootstraps: NamedBootstrap[];
   try {
     bootstraps = readBootstraps(file);

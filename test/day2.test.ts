@@ -78,10 +78,15 @@ describe('arguments', () => {
     [['status', '--force'], 'unknown option --force'],
     [['status'], 'status needs --env <environment>'],
     [['status', '--env'], '--env needs a value'],
+    [['status', '--env', '--dry-run'], '--env needs a value'],
     [['status', '--env', 'prod', '--confirm', 'prod'], '--confirm only applies to destroy'],
   ])('GIVEN %j THEN it is refused with a usage line', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);
+  });
+
+  test('GIVEN --env=prod (node:util parseArgs) THEN it is understood like --env prod', () => {
+    expect(parseArgs(['status', '--env=prod'])).toEqual({ command: 'status', env: 'prod', dryRun: false, confirm: undefined });
   });
 
   test('GIVEN destroy --env staging --confirm staging --dry-run THEN all are understood', () => {
