@@ -42,7 +42,13 @@ const cases: [string, EdgeConfigInput][] = [
 const effects = fieldEffects(configWith());
 
 test.each(cases)('GIVEN %s changed alone THEN the reference says what a real synth does to the Envoy pods', (field, change) => {
-  expect({ field, applies: effects.get(field) }).toEqual({ field, applies: observed(synth(change)) });
+  const objects = synth(change);
+  expect({ field, applies: effects.get(field) }).toEqual({ field, applies: observed(objects) });
+  if (effects.get(field) === 'live') {
+    // Live: the whole Deployment and the bootstrap stay byte-for-byte, not only the pod template.
+    expect(findObject(objects, 'Deployment')).toEqual(findObject(baseline, 'Deployment'));
+    expect(findObject(objects, 'ConfigMap', 'envoy-proxy-bootstrap')).toEqual(findObject(baseline, 'ConfigMap', 'envoy-proxy-bootstrap'));
+  }
 });
 
 test('GIVEN the issue\'s ten limit, cap, health-check, timeout and DNS fields THEN every one is live, and the image and resources roll the pods', () => {
