@@ -1,5 +1,5 @@
 // argocd/applicationset: one ApplicationSet that makes each environment's root Application. The root
-// syncs dist/<environment>/ (the environment's two child Applications) into Argo CD's own namespace;
+// syncs dist/<environment>/ (the environment's two child Applications) into namespace <project>-apps;
 // each child then syncs into the environment's cluster. Destination, project and sync settings
 // come from each environment's config.
 import { Chart, ChartProps } from 'cdk8s';
@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import type { Environment } from '../config/load';
 import { ApplicationSet } from '../imports/argoproj.io';
 import { automatedSync, SYNC_RETRY } from '../k8s/argocd-sync';
-import { APPLICATIONSET_NAME, ARGOCD_RESOURCES_FINALIZER, ENVIRONMENT_LABEL, IN_CLUSTER_SERVER, rootApplicationName, rootProjectName } from '../k8s/names';
+import { APPLICATIONSET_NAME, ARGOCD_RESOURCES_FINALIZER, childApplicationsNamespace, ENVIRONMENT_LABEL, IN_CLUSTER_SERVER, rootApplicationName, rootProjectName } from '../k8s/names';
 
 export interface ApplicationSetChartProps extends ChartProps {
   readonly environments: readonly Environment[];
@@ -38,8 +38,8 @@ export class EnvironmentsApplicationSetChart extends Chart {
           spec: {
             project: '{{.project}}',
             source: { repoUrl: '{{.repoURL}}', targetRevision: '{{.targetRevision}}', path: '{{.path}}', directory: { recurse: false } },
-            // The root holds only Applications, which live in Argo CD's own namespace.
-            destination: { server: IN_CLUSTER_SERVER, namespace },
+            // The root holds only the environment's child Applications, which live in its child namespace.
+            destination: { server: IN_CLUSTER_SERVER, namespace: '{{.childNamespace}}' },
           },
         },
         // Sync settings are per environment and not all strings, so they are patched in (ApplicationSet templatePatch).
@@ -60,6 +60,7 @@ function element(environment: Environment, path: string): Record<string, unknown
     environment: environment.name,
     application: rootApplicationName(environment.config),
     project: rootProjectName(environment.config),
+    childNamespace: childApplicationsNamespace(environment.config),
     repoURL: gitops.repoURL,
     targetRevision: gitops.targetRevision,
     path,

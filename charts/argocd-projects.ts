@@ -1,10 +1,19 @@
 // argocd/app-projects: three AppProjects per environment keep the root's, Envoy's and the
 // controller's permissions apart. A team applies argocd/ once by hand (npm run bootstrap).
 import { Chart, ChartProps } from 'cdk8s';
+import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
 import type { Environment } from '../config/load';
 import { AppProject } from '../imports/argoproj.io';
-import { EKS_CHARTS_REPO_URL, ENVIRONMENT_LABEL, IN_CLUSTER_SERVER, LB_CONTROLLER_NAMESPACE, lbControllerProjectName, rootProjectName } from '../k8s/names';
+import {
+  childApplicationsNamespace,
+  EKS_CHARTS_REPO_URL,
+  ENVIRONMENT_LABEL,
+  IN_CLUSTER_SERVER,
+  LB_CONTROLLER_NAMESPACE,
+  lbControllerProjectName,
+  rootProjectName,
+} from '../k8s/names';
 
 type GroupKind = { group: string; kind: string };
 const kinds = (group: string, ...names: string[]): GroupKind[] => names.map((kind) => ({ group, kind }));
@@ -20,7 +29,7 @@ export const ENVOY_NAMESPACED_KINDS: readonly GroupKind[] = [
   ...kinds('policy', 'PodDisruptionBudget'),
 ];
 
-/** The root Application creates its two child Applications: that kind only (the app-of-apps step). */
+/** The root Application creates its two child Applications, in the environment's child namespace: that kind only (the app-of-apps step). */
 export const ROOT_KINDS: readonly GroupKind[] = kinds('argoproj.io', 'Application');
 
 /** With monitoring.enabled: the Prometheus Operator's kinds (the dashboard is a ConfigMap). */
@@ -55,7 +64,12 @@ export interface AppProjectsChartProps extends ChartProps {
   readonly environments: readonly Environment[];
 }
 
-/** Per environment: the root's project, Envoy's project and the controller's project. */
+/**
+ * Per environment: the root's project, Envoy's project and the controller's project, and the namespace
+ * of its child Applications. Only the two child projects list that namespace as a source namespace, so
+ * an Application there may name no other project (`default` included); the root's project may create
+ * Applications only there, never in Argo CD's own namespace.
+ */
 export class AppProjectsChart extends Chart {
   constructor(scope: Construct, id: string, props: AppProjectsChartProps) {
     super(scope, id, props);
@@ -63,14 +77,18 @@ export class AppProjectsChart extends Chart {
       const { gitops } = config;
       const labels = { [ENVIRONMENT_LABEL]: environment };
       const inEnvironment = (namespace: string) => ({ name: gitops.destinationName, namespace });
+      const children = childApplicationsNamespace(config);
+
+      new k8s.KubeNamespace(this, `${environment}-child-applications-namespace`, { metadata: { name: children, labels } });
 
       new AppProject(this, `${environment}-root-project`, {
         metadata: { name: rootProjectName(config), namespace: gitops.argocdNamespace, labels },
         spec: {
-          description: `Envoy WebSocket edge, ${environment}: the root Application, which creates the two child Applications`,
+          description: `Envoy WebSocket edge, ${environment}: the root Application, which creates the two child Applications in ${children}`,
           sourceRepos: [gitops.repoURL],
-          // Argo CD's own namespace, Applications only: nothing committed can replace argocd-cm or argocd-rbac-cm.
-          destinations: [{ server: IN_CLUSTER_SERVER, namespace: gitops.argocdNamespace }],
+          // Applications only, in the child namespace only: nothing committed can replace argocd-cm or
+          // argocd-rbac-cm, or put an Application in Argo CD's own namespace, where it could name any project.
+          destinations: [{ server: IN_CLUSTER_SERVER, namespace: children }],
           clusterResourceWhitelist: [],
           namespaceResourceWhitelist: [...ROOT_KINDS],
         },
@@ -81,6 +99,7 @@ export class AppProjectsChart extends Chart {
         spec: {
           description: `Envoy WebSocket edge, ${environment}: Envoy's objects in the environment's cluster`,
           sourceRepos: [gitops.repoURL],
+          sourceNamespaces: [children],
           destinations: [...new Set([config.envoy.namespace, config.backend.namespace, ...monitoringNamespaces(config)])].map(inEnvironment),
           clusterResourceWhitelist: [...ENVOY_CLUSTER_KINDS],
           // The monitoring kinds only where monitoring is on.
@@ -93,6 +112,7 @@ export class AppProjectsChart extends Chart {
         spec: {
           description: `AWS Load Balancer Controller, ${environment}, from the eks-charts Helm repository`,
           sourceRepos: [EKS_CHARTS_REPO_URL],
+          sourceNamespaces: [children],
           destinations: [inEnvironment(LB_CONTROLLER_NAMESPACE)],
           clusterResourceWhitelist: [...LB_CONTROLLER_CLUSTER_KINDS],
           namespaceResourceWhitelist: [...LB_CONTROLLER_NAMESPACED_KINDS, ...(config.lbController.certManager ? CERT_MANAGER_KINDS : [])],

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import type { EdgeConfig } from '../config/schema';
 import { Application } from '../imports/argoproj.io';
 import { automatedSync, SYNC_RETRY } from '../k8s/argocd-sync';
-import { ARGOCD_RESOURCES_FINALIZER, edgeApplicationName } from '../k8s/names';
+import { ARGOCD_RESOURCES_FINALIZER, childApplicationsNamespace, edgeApplicationName } from '../k8s/names';
 import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from '../k8s/sync-waves';
 
 export interface EdgeApplicationChartProps extends ChartProps {
@@ -21,7 +21,8 @@ export class EdgeApplicationChart extends Chart {
     new Application(this, 'application', {
       metadata: {
         name: edgeApplicationName(config),
-        namespace: config.gitops.argocdNamespace,
+        // Not Argo CD's own namespace: here it may only name the projects that list this one (k8s/names.ts).
+        namespace: childApplicationsNamespace(config),
         annotations: { [SYNC_WAVE_ANNOTATION]: SYNC_WAVE.edge },
         // Deleting it deletes Envoy's objects (destroy removes the Ingress first, so the ALB goes cleanly).
         finalizers: [ARGOCD_RESOURCES_FINALIZER],

@@ -8,6 +8,7 @@ import { Application, ApplicationSpecIgnoreDifferences } from '../imports/argopr
 import { automatedSync, SYNC_RETRY } from '../k8s/argocd-sync';
 import {
   ARGOCD_RESOURCES_FINALIZER,
+  childApplicationsNamespace,
   EKS_CHARTS_REPO_URL,
   LB_CONTROLLER_CHART,
   LB_CONTROLLER_GENERATED_TLS,
@@ -52,7 +53,7 @@ export class LbControllerChart extends Chart {
       metadata: {
         // Named after the environment's project: one Argo CD may serve several environments.
         name: lbControllerApplicationName(config),
-        namespace: config.gitops.argocdNamespace,
+        namespace: childApplicationsNamespace(config),
         // Before Envoy's objects and our Ingress: the controller's webhook must admit the Ingress.
         annotations: { [SYNC_WAVE_ANNOTATION]: SYNC_WAVE.lbController },
         finalizers: [ARGOCD_RESOURCES_FINALIZER],

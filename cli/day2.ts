@@ -12,6 +12,7 @@ import { ConfigError } from '../config/errors';
 import { Environment, loadEnvironments } from '../config/load';
 import {
   APPLICATIONSET_NAME,
+  childApplicationsNamespace,
   EDGE_NAMES,
   edgeApplicationName,
   lbControllerApplicationName,
@@ -19,6 +20,7 @@ import {
   rootApplicationName,
   rootProjectName,
 } from '../k8s/names';
+import { missingSettings, SETTINGS_DIR, settingsAdvice, wantedSettings } from './argocd-settings';
 import { contextsOf, ContextError, resolveContexts } from './kube-context';
 import { formatLiveVersions, LiveVersions, liveVersionsInGit, parseLiveVersions, podStatsPath } from './live-versions';
 
@@ -43,6 +45,8 @@ export interface Step {
   /** The argv reads the VPC CNI's network policy agent arguments; the output is said in words. */
   readonly networkPolicyAgent?: true;
   /** The argv lists Envoy's pods; each is then asked for the live versions it serves, against git's. */
+  /** The argv reads the live ConfigMaps named in argocd/settings/; a missing setting stops the command. */
+  readonly argocdSettings?: { readonly projectRoot: string };
   readonly liveVersions?: { readonly context: string; readonly namespace: string; readonly readyPort: number; readonly git: LiveVersions };
   /** The argv is a JSON patch of the ApplicationSet, completed at run time with the environment's index. */
   readonly removeFromApplicationSet?: { readonly context: string; readonly namespace: string; readonly environment: string };
@@ -55,10 +59,17 @@ const APPLICATIONSETS = 'applicationsets.argoproj.io';
 const NAMESPACE_DEFAULTS = new Set(['configmap/kube-root-ca.crt', 'serviceaccount/default']);
 const NAMESPACED_LISTABLE = 'all,configmaps,secrets,serviceaccounts,ingresses,networkpolicies,poddisruptionbudgets,roles,rolebindings';
 
+const APPLICATION_COLUMNS = 'custom-columns=APPLICATION:.metadata.name,SYNC:.status.sync.status,HEALTH:.status.health.status,REVISION:.status.sync.revision';
+
 const kubectl = (context: string, ...args: string[]): string[] => ['kubectl', '--context', context, ...args];
 
 export function bootstrapPlan(projectRoot: string, contexts: Contexts): Step[] {
   return [
+    {
+      description: `check that Argo CD's settings hold ${SETTINGS_DIR}/ (the namespaces of the child Applications), or stop`,
+      argv: kubectl(contexts.argocd, 'get', '-f', path.join(projectRoot, SETTINGS_DIR), '-o', 'json'),
+      argocdSettings: { projectRoot },
+    },
     {
       description: 'apply argocd/: the AppProjects and the ApplicationSet, which makes each environment\'s root Application',
       argv: kubectl(contexts.argocd, 'apply', '-f', path.join(projectRoot, 'argocd')),
@@ -70,10 +81,14 @@ export function statusPlan({ name, config }: Environment, contexts: Contexts, pr
   const ns = config.envoy.namespace;
   return [
     {
-      description: `sync and health of environment ${name}'s Applications (its root, the edge and the controller)`,
-      argv: kubectl(contexts.argocd, '-n', config.gitops.argocdNamespace, 'get', APPLICATIONS,
-        rootApplicationName(config), edgeApplicationName(config), lbControllerApplicationName(config),
-        '-o', 'custom-columns=APPLICATION:.metadata.name,SYNC:.status.sync.status,HEALTH:.status.health.status,REVISION:.status.sync.revision'),
+      description: `sync and health of environment ${name}'s root Application`,
+      argv: kubectl(contexts.argocd, '-n', config.gitops.argocdNamespace, 'get', APPLICATIONS, rootApplicationName(config), '-o', APPLICATION_COLUMNS),
+      tolerateNotFound: true,
+    },
+    {
+      description: `sync and health of its child Applications (the edge and the controller, in namespace ${childApplicationsNamespace(config)})`,
+      argv: kubectl(contexts.argocd, '-n', childApplicationsNamespace(config), 'get', APPLICATIONS,
+        edgeApplicationName(config), lbControllerApplicationName(config), '-o', APPLICATION_COLUMNS),
       tolerateNotFound: true,
     },
     { description: 'Envoy pods', argv: kubectl(contexts.environment, '-n', ns, 'get', 'pods', '-l', `app=${EDGE_NAMES.app}`, '-o', 'wide') },
@@ -123,12 +138,13 @@ export function destroyPlan(environment: Environment, contexts: Contexts): Step[
   const { config, name } = environment;
   const argocd = config.gitops.argocdNamespace;
   const ns = config.envoy.namespace;
+  const children = childApplicationsNamespace(config);
   const inArgocd = (...args: string[]) => kubectl(contexts.argocd, '-n', argocd, ...args);
   const deleteIn = (context: string, namespace: string, kind: string, names: string | string[], wait = '5m'): string[] =>
     kubectl(context, '-n', namespace, 'delete', kind, ...[names].flat(), '--ignore-not-found', '--wait=true', `--timeout=${wait}`);
   const pause = (application: string): Step => ({
     description: `pause automated sync of ${application}, so Argo CD does not re-create what we delete`,
-    argv: inArgocd('patch', APPLICATIONS, application, '--type', 'merge', '-p', '{"spec":{"syncPolicy":{"automated":null}}}'),
+    argv: kubectl(contexts.argocd, '-n', children, 'patch', APPLICATIONS, application, '--type', 'merge', '-p', '{"spec":{"syncPolicy":{"automated":null}}}'),
     tolerateNotFound: true,
   });
   return [
@@ -186,12 +202,17 @@ export function destroyPlan(environment: Environment, contexts: Contexts): Step[
     },
     {
       description: 'delete the controller Application; its finalizer removes the chart from kube-system',
-      argv: deleteIn(contexts.argocd, argocd, APPLICATIONS, lbControllerApplicationName(config), '10m'),
+      argv: deleteIn(contexts.argocd, children, APPLICATIONS, lbControllerApplicationName(config), '10m'),
     },
-    { description: 'delete the edge Application', argv: deleteIn(contexts.argocd, argocd, APPLICATIONS, edgeApplicationName(config), '10m') },
+    { description: 'delete the edge Application', argv: deleteIn(contexts.argocd, children, APPLICATIONS, edgeApplicationName(config), '10m') },
     {
-      description: `delete environment ${name}'s two AppProjects`,
+      description: `delete environment ${name}'s three AppProjects`,
       argv: inArgocd('delete', APP_PROJECTS, rootProjectName(config), config.gitops.project, lbControllerProjectName(config), '--ignore-not-found'),
+    },
+    {
+      description: `delete namespace ${children} (its child Applications, gone by now), only if nothing we did not create is left in it; not waited for`,
+      argv: kubectl(contexts.argocd, 'delete', 'namespace', children, '--ignore-not-found', '--wait=false'),
+      onlyIfNamespaceEmpty: { context: contexts.argocd, namespace: children },
     },
   ];
 }
@@ -369,6 +390,13 @@ export async function execute(inv: Invocation, run: Run = runKubectl, io: Io = c
       argv = [...argv, patch];
     }
     const result = run(argv);
+    if (step.argocdSettings) {
+      const missing = missingSettings(wantedSettings(step.argocdSettings.projectRoot), result.stdout.trim() ? result.stdout : undefined);
+      if (result.status !== 0 && !/NotFound|not found/.test(result.stderr)) return fail(io, `step ${i + 1} failed: ${result.stderr.trim()}`);
+      if (missing.length) return fail(io, settingsAdvice(missing));
+      io.out('   Argo CD watches the child Applications\' namespaces');
+      continue;
+    }
     if (step.networkPolicyAgent && result.status === 0) {
       io.out(`   ${networkPolicyVerdict(result.stdout, environment.name)}`);
       continue;

@@ -1,6 +1,7 @@
 // Rules that involve more than one field. Each names the field it blames, in the one problem shape.
 import { problem } from './errors';
 import { formatMs } from './kinds';
+import { CHILD_APPLICATIONS_SUFFIX } from '../k8s/names';
 import type { EdgeConfig } from './schema';
 
 /**
@@ -93,6 +94,17 @@ export function crossFieldProblems(config: EdgeConfig): string[] {
   const wafRegion = config.alb.wafAclArn?.split(':')[3];
   if (wafRegion && wafRegion !== config.cluster.region) {
     blame('alb.wafAclArn', config.alb.wafAclArn, `a regional web ACL in cluster.region (${config.cluster.region}): an ALB can only use a web ACL from its own region`);
+  }
+  const childNamespace = `${config.gitops.project}${CHILD_APPLICATIONS_SUFFIX}`;
+  if (childNamespace.length > 63) {
+    blame('gitops.project', config.gitops.project,
+      `at most ${63 - CHILD_APPLICATIONS_SUFFIX.length} characters: the environment's child Applications live in namespace ` +
+        `<gitops.project>${CHILD_APPLICATIONS_SUFFIX}, and a namespace name has at most 63`);
+  }
+  if (childNamespace === config.gitops.argocdNamespace) {
+    blame('gitops.project', config.gitops.project,
+      `a name whose namespace <gitops.project>${CHILD_APPLICATIONS_SUFFIX} is not Argo CD's own (gitops.argocdNamespace ${config.gitops.argocdNamespace}): ` +
+        'child Applications there could name any project');
   }
   if (/:distroless-v?\d/.test(envoy.image)) {
     blame('envoy.image', envoy.image,

@@ -253,7 +253,7 @@ const gitops = section('Argo CD, which syncs the outputs to the cluster.', {
   argocdNamespace: described(dnsLabel(), 'Where Argo CD runs; the same for every environment (argocd/ is shared).').prefault('argocd'),
   project: described(
     dnsLabel(),
-    'Argo CD project of this environment, and the name of its Applications.',
+    'Argo CD project of this environment, and the name of its Applications; at most 58 characters, as its child Applications live in namespace `<project>-apps` (docs/gitops.md).',
     { defaultText: 'envoy-edge-<environment>' },
   ).prefault('envoy-edge'),
   destinationName: described(

@@ -67,6 +67,28 @@ export function rootApplicationName(config: EdgeConfig): string {
   return config.gitops.project;
 }
 
+/** Suffix of the namespace that holds an environment's child Applications. */
+export const CHILD_APPLICATIONS_SUFFIX = '-apps';
+
+/**
+ * Where an environment's child Applications live, in Argo CD's cluster: not Argo CD's own namespace.
+ * An Application in Argo CD's namespace may name any project, `default` included; one in another
+ * namespace may only name a project that lists that namespace in its sourceNamespaces (Argo CD's
+ * "Applications in any namespace"), and only the environment's two child projects list this one.
+ * So a child Application committed under dist/<environment>/ cannot pick a wider project.
+ */
+export function childApplicationsNamespace(config: EdgeConfig): string {
+  return `${config.gitops.project}${CHILD_APPLICATIONS_SUFFIX}`;
+}
+
+/**
+ * The name Argo CD tracks a child Application's objects by (Application.InstanceName): outside
+ * Argo CD's own namespace it is `<namespace>_<name>`.
+ */
+export function childInstanceName(config: EdgeConfig, application: string): string {
+  return `${childApplicationsNamespace(config)}_${application}`;
+}
+
 /** The child Application that syncs Envoy's objects (dist/<environment>/edge/) into the environment's cluster. */
 export function edgeApplicationName(config: EdgeConfig): string {
   return `${config.gitops.project}-edge`;

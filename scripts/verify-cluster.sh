@@ -101,6 +101,9 @@ namespaces_of() { # namespaces_of DIR OUT
   ' "$1" "$2"
 }
 dry_ok=1
+# The child Applications' namespaces (<project>-apps) come with argocd/.
+namespaces_of argocd "$WORK/argocd-namespaces.yaml"
+K prod apply --dry-run=server -f "$WORK/argocd-namespaces.yaml" >&2 && K prod apply -f "$WORK/argocd-namespaces.yaml" >&2 || dry_ok=0
 for env in "${ENVS[@]}"; do
   namespaces_of "dist/$env/edge" "$WORK/$env-namespaces.yaml"
   K "$env" apply --dry-run=server -f "$WORK/$env-namespaces.yaml" >&2 && K "$env" apply -f "$WORK/$env-namespaces.yaml" >&2 \
@@ -199,8 +202,8 @@ release() { # release CONTEXT KIND NAME NAMESPACE
 (
   for _ in $(seq 600); do
     release "$STAGING_CTX" ingress envoy-proxy-ingress envoy-proxy
-    release "$PROD_CTX" applications.argoproj.io envoy-edge-staging-lb-controller argocd
-    release "$PROD_CTX" applications.argoproj.io envoy-edge-staging-edge argocd
+    release "$PROD_CTX" applications.argoproj.io envoy-edge-staging-lb-controller envoy-edge-staging-apps
+    release "$PROD_CTX" applications.argoproj.io envoy-edge-staging-edge envoy-edge-staging-apps
     sleep 0.5
   done
 ) &
@@ -218,13 +221,14 @@ left="$(kubectl --context "$STAGING_CTX" -n envoy-proxy get deployment,service,c
 elements="$(kubectl --context "$PROD_CTX" -n argocd get applicationsets.argoproj.io envoy-edge -o jsonpath='{.spec.generators[0].list.elements[*].environment}')"
 if [ "$left" = "configmap/owned-by-someone-else " ] && kubectl --context "$STAGING_CTX" get namespace envoy-proxy >/dev/null \
   && ! kubectl --context "$STAGING_CTX" -n default get service envoy-poc-app-server-service >/dev/null 2>&1 \
-  && [ -z "$(kubectl --context "$PROD_CTX" -n argocd get applications.argoproj.io,appprojects.argoproj.io -o name 2>/dev/null | grep staging)" ] \
+  && [ -z "$(kubectl --context "$PROD_CTX" get -A applications.argoproj.io,appprojects.argoproj.io -o name 2>/dev/null | grep staging)" ] \
+  && [ -n "$(kubectl --context "$PROD_CTX" get namespace envoy-edge-staging-apps -o jsonpath='{.metadata.deletionTimestamp}' 2>/dev/null)" ] \
   && [ "$elements" = "prod" ]; then
-  ok "destroy removed staging's objects and Argo CD entries, kept a namespace holding an object it did not create"
+  ok "destroy removed staging's objects and Argo CD entries (its child namespace Terminating: no namespace controller here), kept a namespace holding an object it did not create"
 else bad "after destroy: left in staging's envoy-proxy [$left], ApplicationSet lists [$elements]"; fi
 prod_left="$(kubectl --context "$PROD_CTX" -n envoy-proxy get deployment,ingress -o name 2>&1 | tr '\n' ' ')"
 if [ "$prod_left" = "deployment.apps/envoy-proxy ingress.networking.k8s.io/envoy-proxy-ingress " ] \
-  && [ -n "$(kubectl --context "$PROD_CTX" -n argocd get applications.argoproj.io envoy-edge-prod-edge -o name 2>/dev/null)" ]; then
+  && [ -n "$(kubectl --context "$PROD_CTX" -n envoy-edge-prod-apps get applications.argoproj.io envoy-edge-prod-edge -o name 2>/dev/null)" ]; then
   ok "prod is untouched by staging's destroy"
 else bad "prod after staging's destroy: [$prod_left]"; fi
 

@@ -107,7 +107,7 @@ git ls-files -z --cached --others --exclude-standard \
 ln -s "$ROOT/node_modules" "$SNAP/node_modules"
 say "repository content copied ($(find "$SNAP" -type f | wc -l) files; the working tree's, tracked and new, as it stands)"
 
-declare -A DEST EKS REGION PROJECT ROOT_APP EDGE_APP LB_APP LB_PROJECT ENVOY_NS BACKEND_NS BACKEND_SVC CTX KCFG
+declare -A DEST EKS REGION PROJECT ROOT_APP EDGE_APP LB_APP LB_PROJECT APPS_NS ENVOY_NS BACKEND_NS BACKEND_SVC CTX KCFG
 ENVS=()
 eval "$(node --require tsx/cjs -e '
   const dir = process.argv[1];
@@ -124,8 +124,11 @@ eval "$(node --require tsx/cjs -e '
     out.push(`ENVS+=(${q(name)})`);
     const set = (k, v) => out.push(`${k}[${name}]=${q(v)}`);
     set("DEST", c.gitops.destinationName); set("EKS", c.cluster.name); set("REGION", c.cluster.region);
-    set("PROJECT", c.gitops.project); set("ROOT_APP", n.rootApplicationName(c)); set("EDGE_APP", n.edgeApplicationName(c));
-    set("LB_APP", n.lbControllerApplicationName(c)); set("LB_PROJECT", n.lbControllerProjectName(c));
+    // The children live in the child namespace of the environment: NAMESPACE/NAME (gitops_refresh, app_get take both forms).
+    const child = (name) => `${n.childApplicationsNamespace(c)}/${name}`;
+    set("PROJECT", c.gitops.project); set("ROOT_APP", n.rootApplicationName(c)); set("EDGE_APP", child(n.edgeApplicationName(c)));
+    set("LB_APP", child(n.lbControllerApplicationName(c))); set("LB_PROJECT", n.lbControllerProjectName(c));
+    set("APPS_NS", n.childApplicationsNamespace(c));
     set("ENVOY_NS", c.envoy.namespace); set("BACKEND_NS", c.backend.namespace); set("BACKEND_SVC", c.backend.serviceName);
     repos.add(c.gitops.repoURL); argocdNs.add(c.gitops.argocdNamespace); charts.add(c.lbController.chartVersion);
     sas.add(c.lbController.serviceAccountName);
@@ -165,6 +168,10 @@ fi
 
 # ---- Argo CD, two clusters ------------------------------------------------------------------
 t_harness=$(now)
+# The namespaces of the child Applications, as the user merges them into argocd-cmd-params-cm
+# (argocd/settings/): the controller reads application.namespaces at start.
+GITOPS_APPLICATION_NAMESPACES="$(python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["data"]["application.namespaces"])' "$SNAP/argocd/settings/argocd-cmd-params-cm.k8s.yaml")"
+export GITOPS_APPLICATION_NAMESPACES
 cluster_args=()
 for env in "${OTHERS[@]}"; do cluster_args+=(--cluster "${DEST[$env]}"); done
 harness_start --kwok "${cluster_args[@]}"
@@ -254,12 +261,21 @@ day2() { (cd "$WT" && KUBECONFIG="$KC" npm run -s "$@"); }   # the day-2 command
 
 # ---- bootstrap and the first sync ------------------------------------------------------------
 use "$PROD"
+# Before Argo CD has our settings, bootstrap must stop: the children would never sync.
+if day2 bootstrap >"$WORK/bootstrap-unset.txt" 2>&1; then bad "npm run bootstrap with no argocd-cmd-params-cm: it applied argocd/ ($(tail -n 3 "$WORK/bootstrap-unset.txt" | tr '\n' '|'))"
+elif grep -q "application.namespaces lacks" "$WORK/bootstrap-unset.txt" && [ -z "$(A get appprojects.argoproj.io -o name | grep -v /default)" ]; then
+  ok "bootstrap stops while Argo CD lacks argocd/settings/ (nothing applied): $(grep -o 'application.namespaces lacks[^.;]*' "$WORK/bootstrap-unset.txt" | head -1)"
+else bad "npm run bootstrap with no argocd-cmd-params-cm: $(tail -n 3 "$WORK/bootstrap-unset.txt" | tr '\n' '|')"; fi
+say "setup: argocd/settings/ merged into Argo CD's config (a fresh install has no argocd-cmd-params-cm, so it is applied as it is; the controller was started with the same application.namespaces: $GITOPS_APPLICATION_NAMESPACES)"
+A apply -f "$WT/argocd/settings/" >/dev/null
 t_boot=$(now)
 if day2 bootstrap >"$WORK/bootstrap.txt" 2>&1; then
   say "npm run bootstrap (current context ${CTX[$PROD]}): $(grep -c 'created\|configured' "$WORK/bootstrap.txt") objects applied"
 else bad "npm run bootstrap: $(cat "$WORK/bootstrap.txt")"; fi
 
-app_get() { A get applications.argoproj.io "$1" -o "jsonpath=$2" 2>/dev/null || true; }
+# An APP is NAME (Argo CD's namespace) or NAMESPACE/NAME, as in scripts/gitops/harness.sh.
+# shellcheck disable=SC2046
+app_get() { kubectl --kubeconfig "$KC" --context "${CTX[$PROD]}" get applications.argoproj.io $(_gitops_app "$1") -o "jsonpath=$2" 2>/dev/null || true; }
 all_apps() { local e; for e in "${ENVS[@]}"; do echo "${ROOT_APP[$e]} ${EDGE_APP[$e]} ${LB_APP[$e]}"; done; }
 # apps_synced REVISION : every Application Synced (the git ones at REVISION, the chart at its version)
 apps_synced() {
@@ -461,7 +477,7 @@ vingress_calls() { standin_events "$1" | grep -c '"path": "/validate-networking-
 # The operation argocd-server makes for a Sync with no options given: the app's own syncOptions.
 for env in "${ENVS[@]}"; do
   opts="$(app_get "${LB_APP[$env]}" '{.spec.syncPolicy.syncOptions}')"
-  A patch applications.argoproj.io "${LB_APP[$env]}" --type merge \
+  kubectl --kubeconfig "$KC" --context "${CTX[$PROD]}" -n "${APPS_NS[$env]}" patch applications.argoproj.io "${LB_APP[$env]#*/}" --type merge \
     -p "{\"operation\":{\"initiatedBy\":{\"username\":\"verify-gitops\"},\"sync\":{\"revision\":\"$CHART_VERSION\",\"prune\":true,\"syncOptions\":$opts}}}" >/dev/null
 done
 synced_again() { [ "$(app_get "$1" '{.status.operationState.phase} {.status.sync.status}')" = "Succeeded Synced" ] && [ "$(app_get "$1" '{.status.operationState.startedAt}')" != "$2" ]; }
@@ -678,7 +694,8 @@ MEM_TOTAL="$(gitops_memory | awk '$1 == "total" { print $2 }')"
 maybe_pause loop
 
 # ---- the TypeScript scenarios (test/gitops/*.gitops.test.ts) on what this script started ------
-envs_json="$(for env in "${ENVS[@]}"; do printf '"%s":{"context":"%s","envoyNamespace":"%s","edgeApp":"%s","rootApp":"%s"},' "$env" "${CTX[$env]}" "${ENVOY_NS[$env]}" "${EDGE_APP[$env]}" "${ROOT_APP[$env]}"; done)"
+envs_json="$(for env in "${ENVS[@]}"; do printf '"%s":{"context":"%s","envoyNamespace":"%s","edgeApp":"%s","appsNamespace":"%s","project":"%s","lbControllerProject":"%s","rootApp":"%s"},' \
+  "$env" "${CTX[$env]}" "${ENVOY_NS[$env]}" "${EDGE_APP[$env]}" "${APPS_NS[$env]}" "${PROJECT[$env]}" "${LB_PROJECT[$env]}" "${ROOT_APP[$env]}"; done)"
 printf '{"kubeconfig":"%s","kubectl":"%s","worktree":"%s","argocdContext":"%s","argocdNamespace":"%s","rewrites":[["%s","%s"],["%s","%s"]],"environments":{%s}}\n' \
   "$KC" "$(command -v kubectl)" "$WT" "${CTX[$PROD]}" "$ARGOCD_NS" "$REPO_URL" "$GITOPS_GIT_URL" "$EKS_CHARTS_URL" "$GITOPS_HELM_REPO_URL" "${envs_json%,}" >"$WORK/context.json"
 if VERIFY_GITOPS_CONTEXT="$WORK/context.json" node node_modules/jest/bin/jest.js -c jest.gitops.config.js --json --outputFile "$WORK/scenarios.json" >&2; then :; fi
@@ -689,7 +706,7 @@ say "TypeScript scenarios: $s_passed passed, $s_failed failed (test/gitops/)"
 # ---- destroy: the other environment first, then Argo CD's own ---------------------------------
 # destroy ENV : npm run destroy in ENV's context; checks what is left, in Argo CD and the cluster.
 destroy_env() {
-  local env="$1" rest=() e left lb_objs chart_left apps projects elements other_before other_after t0 released crds_kept crds_total kind ns name nsarg
+  local env="$1" rest=() e left lb_objs apps_ns_left chart_left apps projects elements other_before other_after t0 released crds_kept crds_total kind ns name nsarg
   for e in "${ENVS[@]}"; do [ "$e" = "$env" ] || [ -z "$(A get applications.argoproj.io "${ROOT_APP[$e]}" -o name 2>/dev/null)" ] || rest+=("$e"); done
   lb_objs="$(app_get "${LB_APP[$env]}" '{range .status.resources[*]}{.kind}|{.namespace}|{.name}{"\n"}{end}')"
   other_before="$(snapshot "${rest[@]}")"
@@ -698,8 +715,11 @@ destroy_env() {
   if day2 destroy -- --env "$env" --confirm "$env" >"$WORK/destroy-$env.txt" 2>&1; then
     say "npm run destroy -- --env $env --confirm $env: done in $(secs_since "$t0")s"
   else bad "npm run destroy -- --env $env failed after $(secs_since "$t0")s: $(tail -n 12 "$WORK/destroy-$env.txt" | tr '\n' '|')"; fi
-  apps="$(A get applications.argoproj.io -o name | grep -E "/(${ROOT_APP[$env]}|${EDGE_APP[$env]}|${LB_APP[$env]})$" || true)"
-  projects="$(A get appprojects.argoproj.io -o name | grep -E "/(${PROJECT[$env]}|${LB_PROJECT[$env]})$" || true)"
+  apps="$(kubectl --kubeconfig "$KC" --context "${CTX[$PROD]}" get applications.argoproj.io -A -o 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{"\n"}{end}' \
+    | grep -E "^($ARGOCD_NS/${ROOT_APP[$env]}|${EDGE_APP[$env]}|${LB_APP[$env]})$" || true)"
+  projects="$(A get appprojects.argoproj.io -o name | grep -E "/(${PROJECT[$env]}|${LB_PROJECT[$env]}|${PROJECT[$env]}-root)$" || true)"
+  # Deleted without waiting: gone, or Terminating (a deletionTimestamp) is enough.
+  apps_ns_left="$(kubectl --kubeconfig "$KC" --context "${CTX[$PROD]}" get namespace "${APPS_NS[$env]}" -o 'jsonpath={.metadata.name}{.metadata.deletionTimestamp}' 2>/dev/null | grep -vE 'Z$' || true)"
   elements="$(A get applicationsets.argoproj.io "$APPSET" -o 'jsonpath={.spec.generators[0].list.elements[*].environment}')"
   left="$(snapshot "$env" | awk '{print $2}' | tr '\n' ' ')"
   # The chart's CRDs stay, and with them every TargetGroupBinding and IngressClassParams in the
@@ -719,10 +739,10 @@ destroy_env() {
   done <<<"$lb_objs"
   released="$(standin_events "$env" | grep alb-deleted-finalizer-released | tail -1)"
   other_after="$(snapshot "${rest[@]}")"
-  if [ -z "$apps" ] && [ -z "$projects" ] && [[ " $elements " != *" $env "* ]] && [ -z "$left" ] && [ -z "$chart_left" ] \
+  if [ -z "$apps" ] && [ -z "$projects" ] && [ -z "$apps_ns_left" ] && [[ " $elements " != *" $env "* ]] && [ -z "$left" ] && [ -z "$chart_left" ] \
     && [ "$crds_total" -gt 0 ] && [ "$crds_kept" = "$crds_total" ] && [[ "$released" == *"\"$EDGE_DEPLOYMENT\""* ]]; then
-    ok "destroy $env: no Application or AppProject of $env left in Argo CD (ApplicationSet lists [${elements}]); nothing of dist/$env/edge/ and none of the chart's $(( $(echo "$lb_objs" | grep -c .) - crds_total )) other objects left in $env's cluster; its $crds_kept CRDs kept, as helm uninstall keeps them; the Ingress went first (the stand-in released its finalizer while Deployment $EDGE_DEPLOYMENT was still there)"
-  else bad "destroy $env: Applications [$apps], projects [$projects], ApplicationSet [$elements], objects left [$left], chart objects left [$chart_left], CRDs kept $crds_kept of $crds_total, finalizer release [$released]"; fi
+    ok "destroy $env: no Application, AppProject or child namespace of $env left in Argo CD (ApplicationSet lists [${elements}]); nothing of dist/$env/edge/ and none of the chart's $(( $(echo "$lb_objs" | grep -c .) - crds_total )) other objects left in $env's cluster; its $crds_kept CRDs kept, as helm uninstall keeps them; the Ingress went first (the stand-in released its finalizer while Deployment $EDGE_DEPLOYMENT was still there)"
+  else bad "destroy $env: Applications [$apps], projects [$projects], namespace [$apps_ns_left], ApplicationSet [$elements], objects left [$left], chart objects left [$chart_left], CRDs kept $crds_kept of $crds_total, finalizer release [$released]"; fi
   if [ "${#rest[@]}" -gt 0 ]; then
     local healthy=1
     for e in "${rest[@]}"; do

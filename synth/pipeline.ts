@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { ApiObject, App, YamlOutputType } from 'cdk8s';
 import { EnvironmentsApplicationSetChart } from '../charts/argocd-applicationset';
 import { AppProjectsChart } from '../charts/argocd-projects';
+import { ArgocdSettingsChart } from '../charts/argocd-settings';
 import { EdgeApplicationChart } from '../charts/edge-application';
 import { EnvoyEdgeChart } from '../charts/envoy-edge';
 import { LbControllerChart } from '../charts/lb-controller';
@@ -15,7 +16,7 @@ import { Environment, LoadedConfig, loadEnvironments } from '../config/load';
 import { buildEnvoyConfig, inlineEnvoyConfig } from '../envoy/bootstrap';
 import { assertValidEnvoyBootstrap } from '../envoy/validate';
 import { TRACKING_ID_ANNOTATION, trackingId } from '../k8s/argocd-sync';
-import { edgeApplicationName, rootApplicationName } from '../k8s/names';
+import { childApplicationsNamespace, childInstanceName, edgeApplicationName, rootApplicationName } from '../k8s/names';
 import { objectLimitProblems } from '../k8s/object-limits';
 import { buildEksctlClusterConfig, serializeEksctlConfig } from '../lb-controller/eksctl';
 import { checkLbControllerValues } from '../lb-controller/values';
@@ -49,6 +50,10 @@ export function synthesize(loaded: LoadedConfig, root: string): void {
     rootPath: (name) => outputPaths(name).root,
   });
   argocd.synth();
+
+  const settings = app('argocd/settings');
+  new ArgocdSettingsChart(settings, 'argocd-cmd-params-cm', { environments: loaded.environments });
+  settings.synth();
 }
 
 /** The config a generated object is made from, for an error about its size. */
@@ -83,14 +88,14 @@ function synthesizeEnvironment(environment: Environment, root: string, app: (dir
   const edge = app(paths.edge);
   new EnvoyEdgeChart(edge, 'envoy-edge', { config, envoy });
   if (config.monitoring.enabled) new MonitoringChart(edge, 'monitoring', { config });
-  markTrackedBy(edge, { name: edgeApplicationName(config), destinationNamespace: config.envoy.namespace });
+  markTrackedBy(edge, { name: childInstanceName(config, edgeApplicationName(config)), destinationNamespace: config.envoy.namespace });
   assertWithinObjectLimits(edge, environment);
   edge.synth();
 
   const children = app(paths.root);
   new LbControllerChart(children, 'lb-controller', { config });
   new EdgeApplicationChart(children, 'edge-application', { config, sourcePath: paths.edge });
-  markTrackedBy(children, { name: rootApplicationName(config), destinationNamespace: config.gitops.argocdNamespace });
+  markTrackedBy(children, { name: rootApplicationName(config), destinationNamespace: childApplicationsNamespace(config) });
   assertWithinObjectLimits(children, environment);
   children.synth();
 

@@ -22,6 +22,7 @@ import {
 } from '../cli/day2';
 import { contextsOf, isEnvironmentContext, resolveContexts } from '../cli/kube-context';
 import { liveVersionsInGit } from '../cli/live-versions';
+import { missingSettings, wantedSettings } from '../cli/argocd-settings';
 import { environmentWith, PROJECT_ROOT, synthEnvoyEdge } from './helpers';
 
 const prod = environmentWith('prod', { cluster: { name: 'envoy-poc', region: 'us-east-1' } });
@@ -134,7 +135,10 @@ describe('which cluster is which', () => {
 
 describe('plans: every kubectl call names its context', () => {
   test('GIVEN bootstrap THEN it applies argocd/ to Argo CD\'s cluster and nothing else', () => {
-    expect(bootstrapPlan('/repo', contexts).map((s) => s.argv)).toEqual([['kubectl', '--context', PROD_ARN, 'apply', '-f', '/repo/argocd']]);
+    expect(bootstrapPlan('/repo', contexts).map((s) => s.argv)).toEqual([
+      ['kubectl', '--context', PROD_ARN, 'get', '-f', '/repo/argocd/settings', '-o', 'json'],
+      ['kubectl', '--context', PROD_ARN, 'apply', '-f', '/repo/argocd'],
+    ]);
   });
 
   test('GIVEN diff THEN it compares Envoy\'s objects with the environment\'s cluster and the child Applications with Argo CD\'s', () => {
@@ -144,13 +148,14 @@ describe('plans: every kubectl call names its context', () => {
     ]);
   });
 
-  test('GIVEN status THEN it shows the three Applications, the Envoy pods, the live config each serves and the ALB hostname', () => {
+  test('GIVEN status THEN it shows the three Applications (the root in Argo CD\'s namespace, the children in theirs), the Envoy pods, the live config each serves and the ALB hostname', () => {
     const commands = statusPlan(staging, contexts, PROJECT_ROOT).map((s) => s.argv.join(' '));
-    expect(commands[0]).toContain(`--context ${PROD_ARN} -n argocd get applications.argoproj.io envoy-edge-staging envoy-edge-staging-edge envoy-edge-staging-lb-controller`);
-    expect(commands[1]).toContain(`--context ${STAGING_ARN} -n envoy-proxy get pods -l app=envoy-proxy`);
-    expect(commands[2]).toContain(`--context ${STAGING_ARN} -n envoy-proxy get pods -l app=envoy-proxy --field-selector=status.phase=Running`);
-    expect(commands[3]).toContain(`--context ${STAGING_ARN} -n kube-system get daemonset aws-node`);
-    expect(commands[4]).toContain('get ingress envoy-proxy-ingress -o jsonpath={.status.loadBalancer.ingress[0].hostname}');
+    expect(commands[0]).toContain(`--context ${PROD_ARN} -n argocd get applications.argoproj.io envoy-edge-staging -o`);
+    expect(commands[1]).toContain(`--context ${PROD_ARN} -n envoy-edge-staging-apps get applications.argoproj.io envoy-edge-staging-edge envoy-edge-staging-lb-controller -o`);
+    expect(commands[2]).toContain(`--context ${STAGING_ARN} -n envoy-proxy get pods -l app=envoy-proxy`);
+    expect(commands[3]).toContain(`--context ${STAGING_ARN} -n envoy-proxy get pods -l app=envoy-proxy --field-selector=status.phase=Running`);
+    expect(commands[4]).toContain(`--context ${STAGING_ARN} -n kube-system get daemonset aws-node`);
+    expect(commands[5]).toContain('get ingress envoy-proxy-ingress -o jsonpath={.status.loadBalancer.ingress[0].hostname}');
   });
 
   test('GIVEN the aws-node DaemonSet\'s agent arguments THEN status says whether EKS enforces the NetworkPolicies, and how to turn it on', () => {
@@ -164,6 +169,56 @@ describe('plans: every kubectl call names its context', () => {
   test('GIVEN any plan THEN no step runs kubectl without --context', () => {
     const all = [...bootstrapPlan('/repo', contexts), ...statusPlan(staging, contexts, PROJECT_ROOT), ...diffPlan('/repo', staging, contexts), ...plan];
     for (const step of all) expect(step.argv.slice(0, 2)).toEqual(['kubectl', '--context']);
+  });
+});
+
+describe('Argo CD\'s settings (argocd/settings/)', () => {
+  const wanted = wantedSettings(PROJECT_ROOT);
+  // What `kubectl get -f argocd/settings -o json` prints for one ConfigMap.
+  const liveWith = (namespaces?: string) => JSON.stringify({
+    apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'argocd-cmd-params-cm', namespace: 'argocd' },
+    data: namespaces === undefined ? { 'server.insecure': 'true' } : { 'application.namespaces': namespaces },
+  });
+
+  test('GIVEN the shipped settings THEN Argo CD must watch both environments\' child namespaces', () => {
+    expect(wanted.map((m) => [m.metadata.name, m.data])).toEqual([
+      ['argocd-cmd-params-cm', { 'application.namespaces': 'envoy-edge-prod-apps,envoy-edge-staging-apps' }],
+    ]);
+  });
+
+  test('GIVEN a live Argo CD that lists our namespaces, by name or by glob, among others THEN nothing is missing', () => {
+    expect(missingSettings(wanted, liveWith('team-a, envoy-edge-staging-apps,envoy-edge-prod-apps'))).toEqual([]);
+    expect(missingSettings(wanted, liveWith('envoy-edge-*-apps'))).toEqual([]);
+    expect(missingSettings(wanted, JSON.stringify({ kind: 'List', items: [JSON.parse(liveWith('*'))] }))).toEqual([]);
+  });
+
+  test('GIVEN a live Argo CD without one namespace, without the key, or without the ConfigMap THEN each says what is missing', () => {
+    expect(missingSettings(wanted, liveWith('envoy-edge-prod-apps'))).toEqual([
+      'argocd-cmd-params-cm application.namespaces lacks envoy-edge-staging-apps (it holds "envoy-edge-prod-apps")',
+    ]);
+    expect(missingSettings(wanted, liveWith(undefined))).toEqual([
+      'argocd-cmd-params-cm application.namespaces lacks envoy-edge-prod-apps, envoy-edge-staging-apps (it holds "")',
+    ]);
+    expect(missingSettings(wanted, liveWith('envoy-edge-prod-apps.x,envoy-edge-*-appsx'))).toHaveLength(1);
+    expect(missingSettings(wanted, undefined)).toHaveLength(1);
+  });
+
+  test('GIVEN bootstrap on an Argo CD without the setting THEN it stops before applying anything: exit 2, saying what to merge and to restart', async () => {
+    const ran: string[][] = [];
+    const errors: string[] = [];
+    const run: Run = (argv) => {
+      ran.push([...argv]);
+      if (argv.includes('view')) return { status: 0, stdout: kubeconfig(PROD_ARN), stderr: '' };
+      if (argv.includes('get') && argv.includes('-f')) return { status: 0, stdout: liveWith('envoy-edge-prod-apps'), stderr: '' };
+      return { status: 0, stdout: '', stderr: '' };
+    };
+    const args = parseArgs(['bootstrap']);
+    const code = await execute({ args, environment: prod, argocdEnvironment: prod, projectRoot: PROJECT_ROOT },
+      run, { out: () => undefined, err: (l) => errors.push(l) });
+    expect(code).toBe(EXIT.error);
+    expect(ran.filter((a) => a.includes('apply'))).toEqual([]);
+    expect(errors.join('\n')).toContain('application.namespaces lacks envoy-edge-staging-apps');
+    expect(errors.join('\n')).toContain('restart argocd-application-controller and argocd-server');
   });
 });
 

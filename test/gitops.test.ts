@@ -36,11 +36,13 @@ describe('the ApplicationSet: one root Application per environment', () => {
     ]);
   });
 
-  test('GIVEN a root THEN it syncs its environment\'s folder into Argo CD\'s own namespace, where its child Applications live', () => {
+  test('GIVEN a root THEN it lives in Argo CD\'s namespace and syncs its environment\'s folder into the environment\'s child namespace, not Argo CD\'s', () => {
     const { spec, metadata } = applicationSet.spec.template;
     expect(metadata.name).toBe('{{.application}}');
+    expect(metadata.namespace).toBe('argocd');
     expect(spec.source).toEqual({ repoURL: '{{.repoURL}}', targetRevision: '{{.targetRevision}}', path: '{{.path}}', directory: { recurse: false } });
-    expect(spec.destination).toEqual({ server: 'https://kubernetes.default.svc', namespace: 'argocd' });
+    expect(spec.destination).toEqual({ server: 'https://kubernetes.default.svc', namespace: '{{.childNamespace}}' });
+    expect(elements.map((e) => [e.environment, e.childNamespace])).toEqual([['prod', 'envoy-edge-prod-apps'], ['staging', 'envoy-edge-staging-apps']]);
     expect(metadata.finalizers).toEqual(['resources-finalizer.argocd.argoproj.io']);
   });
 
@@ -65,6 +67,16 @@ describe('each environment\'s child Applications go to its own cluster', () => {
     expect(edge.spec.project).toBe('envoy-edge-staging');
     expect(edge.spec.syncPolicy.automated).toEqual({ prune: false, selfHeal: false, allowEmpty: false });
     expect(edge.metadata.finalizers).toEqual(['resources-finalizer.argocd.argoproj.io']);
+  });
+
+  test('GIVEN the child Applications THEN they live in the environment\'s child namespace, never Argo CD\'s (where an Application may name any project)', () => {
+    for (const env of [prod, staging]) {
+      expect(children(env).map((a) => [a.metadata.name, a.metadata.namespace])).toEqual(expect.arrayContaining([
+        [`envoy-edge-${env.name}-edge`, `envoy-edge-${env.name}-apps`],
+        [`envoy-edge-${env.name}-lb-controller`, `envoy-edge-${env.name}-apps`],
+      ]));
+      expect(children(env)).toHaveLength(2);
+    }
   });
 
   test('GIVEN staging THEN the controller Application installs the chart into staging\'s kube-system, in staging\'s controller project', () => {
@@ -100,9 +112,9 @@ describe('each environment\'s child Applications go to its own cluster', () => {
 describe('AppProjects: least privilege, per environment', () => {
   const project = (name: string) => findObject(projects, 'AppProject', name);
 
-  test('GIVEN staging\'s projects THEN both read only the team repository; the root\'s may put only Applications into Argo CD\'s namespace, Envoy\'s only into staging\'s namespaces', () => {
+  test('GIVEN staging\'s projects THEN both read only the team repository; the root\'s may put only Applications into staging\'s child namespace, Envoy\'s only into staging\'s namespaces', () => {
     for (const name of ['envoy-edge-staging', 'envoy-edge-staging-root']) expect(project(name).spec.sourceRepos).toEqual([repo.repoURL]);
-    expect(project('envoy-edge-staging-root').spec.destinations).toEqual([{ server: 'https://kubernetes.default.svc', namespace: 'argocd' }]);
+    expect(project('envoy-edge-staging-root').spec.destinations).toEqual([{ server: 'https://kubernetes.default.svc', namespace: 'envoy-edge-staging-apps' }]);
     // Not a ConfigMap (argocd-cm, argocd-rbac-cm), Secret or anything else into Argo CD's namespace: a git writer cannot become its admin.
     expect(project('envoy-edge-staging-root').spec.namespaceResourceWhitelist).toEqual([{ group: 'argoproj.io', kind: 'Application' }]);
     expect(project('envoy-edge-staging-root').spec.clusterResourceWhitelist).toEqual([]);
@@ -110,6 +122,15 @@ describe('AppProjects: least privilege, per environment', () => {
       { name: 'edge-staging', namespace: 'envoy-proxy' },
       { name: 'edge-staging', namespace: 'default' },
     ]);
+  });
+
+  test('GIVEN each environment\'s child namespace THEN only its two child projects list it as a source namespace, so a child Application there can name no other project', () => {
+    const sourceNamespaces = Object.fromEntries(projects.filter((o) => o.kind === 'AppProject').map((p) => [p.metadata.name, p.spec.sourceNamespaces ?? []]));
+    expect(sourceNamespaces).toEqual({
+      'envoy-edge-prod-root': [], 'envoy-edge-prod': ['envoy-edge-prod-apps'], 'envoy-edge-prod-lb-controller': ['envoy-edge-prod-apps'],
+      'envoy-edge-staging-root': [], 'envoy-edge-staging': ['envoy-edge-staging-apps'], 'envoy-edge-staging-lb-controller': ['envoy-edge-staging-apps'],
+    });
+    expect(projects.filter((o) => o.kind === 'Namespace').map((n) => n.metadata.name)).toEqual(['envoy-edge-prod-apps', 'envoy-edge-staging-apps']);
   });
 
   test('GIVEN certManager off THEN the controller\'s project admits no cert-manager kinds; on, it admits Certificate and Issuer', () => {
@@ -139,11 +160,20 @@ describe('AppProjects: least privilege, per environment', () => {
   });
 });
 
-test('GIVEN the longest project name the config allows (63) THEN synthesis succeeds and the controller project is that name plus -lb-controller', () => {
-  const longName = 'a'.repeat(63);
+test('GIVEN the longest project name the config allows (58) THEN synthesis succeeds: its child namespace is 63 characters and the controller project is that name plus -lb-controller', () => {
+  const longName = 'a'.repeat(58);
   const { root: projectRoot, configDir } = tempProject({ prod: { gitops: { project: longName } } });
   synthesizeProject(projectRoot, configDir);
   expect(snapshotTree(path.join(projectRoot, 'dist', 'prod'))['lb-controller.k8s.yaml']).toContain(`project: ${longName}-lb-controller`);
+  expect(snapshotTree(path.join(projectRoot, 'argocd'))['app-projects.k8s.yaml']).toContain(`name: ${longName}-apps\n`);
+});
+
+test('GIVEN a project name of 59 characters, or one whose child namespace is Argo CD\'s own THEN it is refused, naming the field, the value and why', () => {
+  const tooLong = tempProject({ prod: { gitops: { project: 'a'.repeat(59) } } });
+  expect(() => synthesizeProject(tooLong.root, tooLong.configDir)).toThrow(
+    `config/environments/prod.yaml: gitops.project: got "${'a'.repeat(59)}"; allowed: at most 58 characters`);
+  const clash = tempProject({ prod: { gitops: { project: 'argo', argocdNamespace: 'argo-apps' } }, environments: { prod: {} } });
+  expect(() => synthesizeProject(clash.root, clash.configDir)).toThrow('gitops.project: got "argo"; allowed: a name whose namespace <gitops.project>-apps is not Argo CD\'s own');
 });
 
 describe('sync order', () => {
@@ -224,13 +254,14 @@ describe('Argo CD resource tracking', () => {
     // gets the Application's destination namespace (argo-cd v3.5.7 util/argo/resource_tracking.go).
     expect(ids('prod/edge/envoy-edge.k8s.yaml')).toEqual(
       expect.arrayContaining([
-        'Namespace/envoy-proxy envoy-edge-prod-edge:/Namespace:envoy-proxy/envoy-proxy',
-        'Deployment/envoy-proxy envoy-edge-prod-edge:apps/Deployment:envoy-proxy/envoy-proxy',
-        'Service/envoy-poc-app-server-service envoy-edge-prod-edge:/Service:default/envoy-poc-app-server-service',
-        'Ingress/envoy-proxy-ingress envoy-edge-prod-edge:networking.k8s.io/Ingress:envoy-proxy/envoy-proxy-ingress',
+        // A child Application outside Argo CD's namespace tracks by <namespace>_<name> (Application.InstanceName).
+        'Namespace/envoy-proxy envoy-edge-prod-apps_envoy-edge-prod-edge:/Namespace:envoy-proxy/envoy-proxy',
+        'Deployment/envoy-proxy envoy-edge-prod-apps_envoy-edge-prod-edge:apps/Deployment:envoy-proxy/envoy-proxy',
+        'Service/envoy-poc-app-server-service envoy-edge-prod-apps_envoy-edge-prod-edge:/Service:default/envoy-poc-app-server-service',
+        'Ingress/envoy-proxy-ingress envoy-edge-prod-apps_envoy-edge-prod-edge:networking.k8s.io/Ingress:envoy-proxy/envoy-proxy-ingress',
       ]),
     );
-    expect(ids('prod/edge-application.k8s.yaml')).toEqual(['Application/envoy-edge-prod-edge envoy-edge-prod:argoproj.io/Application:argocd/envoy-edge-prod-edge']);
+    expect(ids('prod/edge-application.k8s.yaml')).toEqual(['Application/envoy-edge-prod-edge envoy-edge-prod:argoproj.io/Application:envoy-edge-prod-apps/envoy-edge-prod-edge']);
     const all = Object.keys(tree).filter((f) => f.endsWith('.yaml')).flatMap(ids);
     expect(all.filter((line) => line.endsWith(' undefined'))).toEqual([]);
   });

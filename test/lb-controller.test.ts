@@ -221,11 +221,11 @@ describe('eksctl ClusterConfig', () => {
 describe('Argo CD Application', () => {
   const app = applicationOf(config());
 
-  test('GIVEN the defaults THEN one Application named after the environment\'s project lives in the Argo CD namespace, in the controller\'s project', () => {
+  test('GIVEN the defaults THEN one Application named after the environment\'s project lives in the environment\'s child namespace, in the controller\'s project', () => {
     expect(app.apiVersion).toBe('argoproj.io/v1alpha1');
     expect(app.kind).toBe('Application');
     expect(app.metadata.name).toBe('envoy-edge-lb-controller');
-    expect(app.metadata.namespace).toBe('argocd');
+    expect(app.metadata.namespace).toBe('envoy-edge-apps');
     expect(app.spec.project).toBe('envoy-edge-lb-controller');
   });
 
@@ -235,7 +235,7 @@ describe('Argo CD Application', () => {
       'aws-lb-controller',
     );
     expect(custom.metadata.name).toBe('platform-lb-controller');
-    expect(custom.metadata.namespace).toBe('gitops');
+    expect(custom.metadata.namespace).toBe('platform-apps');
     expect(custom.spec.project).toBe('aws-lb-controller');
     expect(custom.spec.source.helm.releaseName).toBe('lbc');
   });

@@ -62,6 +62,8 @@
 #   ARGOCD_*                Argo CD's own settings pass through to its processes, e.g.
 #                           ARGOCD_APPLICATION_CONTROLLER_SELF_HEAL_BACKOFF_TIMEOUT_SECONDS (self-heal
 #                           backoff: 2 s, factor 3, cap 300 s by default)
+#   GITOPS_APPLICATION_NAMESPACES  comma-separated namespaces whose Applications the controller
+#                           reconciles besides its own (argocd-cmd-params-cm application.namespaces)
 #   GITOPS_LOGLEVEL         Argo CD log level (default info)
 #   GITOPS_CHART_DIR        chart to serve (default <repo>/test/fixtures/charts/aws-load-balancer-controller-3.5.0)
 #   GITOPS_KWOK_READY_SINCE seconds (default 0): kwok reports each pod Ready (and ContainersReady)
@@ -322,6 +324,7 @@ _gitops_start_argocd() {
     --repo-server "127.0.0.1:$repo" --repo-server-plaintext \
     --metrics-port "$ctl_metrics" --app-resync "${GITOPS_RECONCILIATION:-180}" \
     --status-processors 4 --operation-processors 2 \
+    --application-namespaces "${GITOPS_APPLICATION_NAMESPACES:-}" \
     --loglevel "$lvl" --logformat text
   _gitops_wait application-controller 60 _gitops_http_ok "http://127.0.0.1:$ctl_metrics/healthz"
 
@@ -639,16 +642,21 @@ gitops_commit_push() {
   git -C "$GITOPS_WORKTREE" rev-parse HEAD
 }
 
+# An APP is NAME (in Argo CD's namespace) or NAMESPACE/NAME (Applications in any namespace).
+_gitops_app() { if [[ "$1" == */* ]]; then echo "-n ${1%%/*} ${1#*/}"; else echo "-n $GITOPS_NAMESPACE $1"; fi; }
+
 # gitops_refresh APP [normal|hard] : what the UI's Refresh button does (hard also drops the
 # repo-server's manifest cache).
 gitops_refresh() {
-  "$VERIFY_KUBECTL" -n "$GITOPS_NAMESPACE" annotate --overwrite applications.argoproj.io "$1" \
+  # shellcheck disable=SC2046
+  "$VERIFY_KUBECTL" annotate --overwrite applications.argoproj.io $(_gitops_app "$1") \
     "argocd.argoproj.io/refresh=${2:-normal}" >/dev/null
 }
 
 # gitops_app_status APP : prints "SYNC HEALTH REVISION OPERATION-PHASE"
 gitops_app_status() {
-  "$VERIFY_KUBECTL" -n "$GITOPS_NAMESPACE" get applications.argoproj.io "$1" \
+  # shellcheck disable=SC2046
+  "$VERIFY_KUBECTL" get applications.argoproj.io $(_gitops_app "$1") \
     -o 'jsonpath={.status.sync.status} {.status.health.status} {.status.sync.revision} {.status.operationState.phase}' 2>/dev/null
 }
 
@@ -669,7 +677,8 @@ gitops_wait_app() {
     sleep 0.2
   done
   _gitops_log "Application $app not $sync/$health${rev:+ at $rev} after ${timeout}s: $s"
-  "$VERIFY_KUBECTL" -n "$GITOPS_NAMESPACE" get applications.argoproj.io "$app" \
+  # shellcheck disable=SC2046
+  "$VERIFY_KUBECTL" get applications.argoproj.io $(_gitops_app "$app") \
     -o 'jsonpath={.status.conditions}{"\n"}{.status.operationState.message}{"\n"}{range .status.resources[*]}{.kind}/{.name} {.status} {.health.status} {.health.message}{"\n"}{end}' >&2 || true
   return 1
 }

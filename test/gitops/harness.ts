@@ -4,7 +4,7 @@
 // changes the config the way a user does, synthesizes with the real pipeline, pushes, and asserts on
 // the real clusters.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
@@ -14,7 +14,13 @@ import { OUTPUT_DIRS, synthesizeProject } from '../../synth/pipeline';
 export interface GitopsEnvironment {
   readonly context: string;
   readonly envoyNamespace: string;
+  /** NAMESPACE/NAME: the children live in the environment's child namespace, not Argo CD's. */
   readonly edgeApp: string;
+  /** The namespace of the environment's child Applications. */
+  readonly appsNamespace: string;
+  /** The environment's project (Envoy's objects), and its controller's project. */
+  readonly project: string;
+  readonly lbControllerProject: string;
   /** The environment's root Application (made by the ApplicationSet; it syncs dist/<environment>/). */
   readonly rootApp: string;
 }
@@ -53,6 +59,17 @@ export class Gitops {
   /** kubectl in Argo CD's namespace. */
   argocd(...args: string[]): string {
     return this.run(this.ctx.argocdContext, ['-n', this.ctx.argocdNamespace, ...args]);
+  }
+
+  /** kubectl in Argo CD's cluster, any namespace. */
+  argocdCluster(...args: string[]): string {
+    return this.run(this.ctx.argocdContext, args);
+  }
+
+  /** `-n NAMESPACE NAME` of an Application given as NAME (Argo CD's namespace) or NAMESPACE/NAME. */
+  private appArgs(app: string): string[] {
+    const [namespace, name] = app.includes('/') ? app.split('/') : [this.ctx.argocdNamespace, app];
+    return ['-n', namespace, name];
   }
 
   private run(context: string, args: string[]): string {
@@ -103,11 +120,12 @@ export class Gitops {
 
   /** What a git webhook or the UI's Refresh button does: Argo CD looks at the repository now. */
   refresh(app: string): void {
-    this.argocd('annotate', '--overwrite', 'applications.argoproj.io', app, 'argocd.argoproj.io/refresh=normal');
+    this.argocdCluster('annotate', '--overwrite', 'applications.argoproj.io', ...this.appArgs(app), 'argocd.argoproj.io/refresh=normal');
   }
 
   /** Writes a file into the worktree (relative path). */
   write(file: string, text: string): void {
+    mkdirSync(path.dirname(path.join(this.ctx.worktree, file)), { recursive: true });
     writeFileSync(path.join(this.ctx.worktree, file), text);
   }
 
@@ -116,9 +134,9 @@ export class Gitops {
     rmSync(path.join(this.ctx.worktree, file), { force: true });
   }
 
-  /** An Application's status, by JSONPath. */
+  /** An Application's status, by JSONPath; NAME or NAMESPACE/NAME. */
   app(name: string, jsonpath: string): string {
-    return this.argocd('get', 'applications.argoproj.io', name, '-o', `jsonpath=${jsonpath}`);
+    return this.argocdCluster('get', 'applications.argoproj.io', ...this.appArgs(name), '-o', `jsonpath=${jsonpath}`);
   }
 
   /** The files the changed commit touched (relative paths). */

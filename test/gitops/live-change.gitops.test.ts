@@ -46,7 +46,7 @@ test(`GIVEN ${environment}'s edge WHEN a push changes only envoy.rateLimit.maxTo
   const liveMs = performance.now() - pushed.at;
   // Argo CD has finished the sync: the Application is at the pushed commit.
   await waitFor('the edge Application synced at the push', 60_000, () =>
-    gitops.argocd('get', 'applications.argoproj.io', env.edgeApp, '-o', 'jsonpath={.status.sync.status} {.status.sync.revision}') === `Synced ${pushed.sha}` ? true : undefined);
+    gitops.app(env.edgeApp, '{.status.sync.status} {.status.sync.revision}') === `Synced ${pushed.sha}` ? true : undefined);
   const settled = rollout();
   report(`live change: ${changed.join(', ')} pushed; the live ConfigMap updated ${(liveMs / 1000).toFixed(1)} s after the push; ` +
     `Deployment generation ${before.generation} → ${settled.generation}, ReplicaSets ${before.replicaSets.join(',')} → ${settled.replicaSets.join(',')}`);
