@@ -6,8 +6,8 @@ import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { Environment } from '../config/load';
 import { ApplicationSet } from '../imports/argoproj.io';
-import { automatedSync, SYNC_RETRY } from '../k8s/argocd-sync';
-import { APPLICATIONSET_NAME, ARGOCD_RESOURCES_FINALIZER, childApplicationsNamespace, ENVIRONMENT_LABEL, IN_CLUSTER_SERVER, rootApplicationName, rootProjectName } from '../k8s/names';
+import { SYNC_POLICY_TEMPLATE_PATCH, syncPolicy } from '../delivery/sync-policy';
+import { APPLICATIONSET_NAME, ARGOCD_RESOURCES_FINALIZER, childApplicationsNamespace, ENVIRONMENT_LABEL, IN_CLUSTER_SERVER, rootApplicationName, rootProjectName } from '../delivery/names';
 
 export interface ApplicationSetChartProps extends ChartProps {
   readonly environments: readonly Environment[];
@@ -37,13 +37,17 @@ export class EnvironmentsApplicationSetChart extends Chart {
           },
           spec: {
             project: '{{.project}}',
+            // recurse: false (the default, written out because it matters): the root reads only
+            // dist/<env>/*.yaml, the two child Applications, never dist/<env>/edge/, which is the edge
+            // Application's. The children leave the block out (charts/edge-application.ts says why).
             source: { repoUrl: '{{.repoURL}}', targetRevision: '{{.targetRevision}}', path: '{{.path}}', directory: { recurse: false } },
             // The root holds only the environment's child Applications, which live in its child namespace.
             destination: { server: IN_CLUSTER_SERVER, namespace: '{{.childNamespace}}' },
           },
         },
-        // Sync settings are per environment and not all strings, so they are patched in (ApplicationSet templatePatch).
-        templatePatch: SYNC_POLICY_PATCH,
+        // The sync policy is per environment and not all strings: each element carries it as an object,
+        // and the template patch puts it in whole (the same policy the children get, delivery/sync-policy.ts).
+        templatePatch: SYNC_POLICY_TEMPLATE_PATCH,
         // Taking an environment out of the ApplicationSet deletes its root but never what the root made:
         // npm run destroy removes an environment in a safe order.
         syncPolicy: { preserveResourcesOnDeletion: true },
@@ -55,36 +59,14 @@ export class EnvironmentsApplicationSetChart extends Chart {
 /** One environment's parameters for the template. */
 function element(environment: Environment, path: string): Record<string, unknown> {
   const { gitops } = environment.config;
-  const automated = automatedSync(environment.config);
   return {
     environment: environment.name,
-    application: rootApplicationName(environment.config),
-    project: rootProjectName(environment.config),
-    childNamespace: childApplicationsNamespace(environment.config),
+    application: rootApplicationName(environment.config.gitops),
+    project: rootProjectName(environment.config.gitops),
+    childNamespace: childApplicationsNamespace(environment.config.gitops),
     repoURL: gitops.repoURL,
     targetRevision: gitops.targetRevision,
     path,
-    automatedSync: automated !== undefined,
-    prune: gitops.prune,
-    selfHeal: gitops.selfHeal,
+    syncPolicy: syncPolicy(gitops),
   };
 }
-
-const SYNC_POLICY_PATCH = `spec:
-  syncPolicy:
-    {{- if .automatedSync }}
-    automated:
-      prune: {{ .prune }}
-      selfHeal: {{ .selfHeal }}
-      allowEmpty: false
-    {{- end }}
-    retry:
-      limit: ${SYNC_RETRY.limit}
-      backoff:
-        duration: ${SYNC_RETRY.backoff.duration}
-        factor: ${SYNC_RETRY.backoff.factor}
-        maxDuration: ${SYNC_RETRY.backoff.maxDuration}
-      refresh: ${SYNC_RETRY.refresh}
-    syncOptions:
-      - PruneLast=true
-`;

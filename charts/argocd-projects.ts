@@ -5,15 +5,8 @@ import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
 import type { Environment } from '../config/load';
 import { AppProject } from '../imports/argoproj.io';
-import {
-  childApplicationsNamespace,
-  EKS_CHARTS_REPO_URL,
-  ENVIRONMENT_LABEL,
-  IN_CLUSTER_SERVER,
-  LB_CONTROLLER_NAMESPACE,
-  lbControllerProjectName,
-  rootProjectName,
-} from '../k8s/names';
+import { EKS_CHARTS_REPO_URL, LB_CONTROLLER_NAMESPACE } from '../k8s/names';
+import { childApplicationsNamespace, ENVIRONMENT_LABEL, IN_CLUSTER_SERVER, lbControllerProjectName, rootProjectName } from '../delivery/names';
 
 type GroupKind = { group: string; kind: string };
 const kinds = (group: string, ...names: string[]): GroupKind[] => names.map((kind) => ({ group, kind }));
@@ -77,12 +70,12 @@ export class AppProjectsChart extends Chart {
       const { gitops } = config;
       const labels = { [ENVIRONMENT_LABEL]: environment };
       const inEnvironment = (namespace: string) => ({ name: gitops.destinationName, namespace });
-      const children = childApplicationsNamespace(config);
+      const children = childApplicationsNamespace(config.gitops);
 
       new k8s.KubeNamespace(this, `${environment}-child-applications-namespace`, { metadata: { name: children, labels } });
 
       new AppProject(this, `${environment}-root-project`, {
-        metadata: { name: rootProjectName(config), namespace: gitops.argocdNamespace, labels },
+        metadata: { name: rootProjectName(config.gitops), namespace: gitops.argocdNamespace, labels },
         spec: {
           description: `Envoy WebSocket edge, ${environment}: the root Application, which creates the two child Applications in ${children}`,
           sourceRepos: [gitops.repoURL],
@@ -108,7 +101,7 @@ export class AppProjectsChart extends Chart {
       });
 
       new AppProject(this, `${environment}-lb-controller-project`, {
-        metadata: { name: lbControllerProjectName(config), namespace: gitops.argocdNamespace, labels },
+        metadata: { name: lbControllerProjectName(config.gitops), namespace: gitops.argocdNamespace, labels },
         spec: {
           description: `AWS Load Balancer Controller, ${environment}, from the eks-charts Helm repository`,
           sourceRepos: [EKS_CHARTS_REPO_URL],

@@ -6,7 +6,7 @@ import { Chart, ChartProps } from 'cdk8s';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { Construct } from 'constructs';
 import type { Environment } from '../config/load';
-import { childApplicationsNamespace } from '../k8s/names';
+import { childApplicationsNamespace } from '../delivery/names';
 
 /** Argo CD's ConfigMap of command-line parameters, and the key that lists the namespaces Applications may live in. */
 export const ARGOCD_CMD_PARAMS = { configMap: 'argocd-cmd-params-cm', applicationNamespacesKey: 'application.namespaces' } as const;
@@ -27,7 +27,7 @@ export class ArgocdSettingsChart extends Chart {
       },
       // The application controller and the API server read it at start (ARGOCD_APPLICATION_NAMESPACES):
       // without it they ignore the child Applications, which then never sync.
-      data: { [ARGOCD_CMD_PARAMS.applicationNamespacesKey]: props.environments.map((e) => childApplicationsNamespace(e.config)).join(',') },
+      data: { [ARGOCD_CMD_PARAMS.applicationNamespacesKey]: props.environments.map((e) => childApplicationsNamespace(e.config.gitops)).join(',') },
     });
   }
 }

@@ -4,9 +4,9 @@ import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { EdgeConfig } from '../config/schema';
 import { Application } from '../imports/argoproj.io';
-import { automatedSync, SYNC_RETRY } from '../k8s/argocd-sync';
-import { ARGOCD_RESOURCES_FINALIZER, childApplicationsNamespace, edgeApplicationName } from '../k8s/names';
-import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from '../k8s/sync-waves';
+import { syncPolicy } from '../delivery/sync-policy';
+import { ARGOCD_RESOURCES_FINALIZER, childApplicationsNamespace, edgeApplicationName } from '../delivery/names';
+import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from '../delivery/sync-waves';
 
 export interface EdgeApplicationChartProps extends ChartProps {
   readonly config: EdgeConfig;
@@ -20,9 +20,9 @@ export class EdgeApplicationChart extends Chart {
     const { config } = props;
     new Application(this, 'application', {
       metadata: {
-        name: edgeApplicationName(config),
+        name: edgeApplicationName(config.gitops),
         // Not Argo CD's own namespace: here it may only name the projects that list this one (k8s/names.ts).
-        namespace: childApplicationsNamespace(config),
+        namespace: childApplicationsNamespace(config.gitops),
         annotations: { [SYNC_WAVE_ANNOTATION]: SYNC_WAVE.edge },
         // Deleting it deletes Envoy's objects (destroy removes the Ingress first, so the ALB goes cleanly).
         finalizers: [ARGOCD_RESOURCES_FINALIZER],
@@ -40,11 +40,7 @@ export class EdgeApplicationChart extends Chart {
         // Every object names its own namespace; Argo CD still checks the destination's against the
         // project, which lists only our namespaces, so it must not be empty.
         destination: { name: config.gitops.destinationName, namespace: config.envoy.namespace },
-        syncPolicy: {
-          automated: automatedSync(config),
-          retry: SYNC_RETRY,
-          syncOptions: ['PruneLast=true'],
-        },
+        syncPolicy: syncPolicy(config.gitops),
       },
     });
   }

@@ -13,7 +13,7 @@ import { ENVOY_NAMES } from '../envoy/names';
 import { lintExceptionAnnotations } from '../k8s/lint-exceptions';
 import { albIngressAnnotations } from '../lb-controller/ingress';
 import { EDGE_NAMES } from '../k8s/names';
-import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from '../k8s/sync-waves';
+import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from '../delivery/sync-waves';
 
 /** The bootstrap file exactly as mounted into the pod. */
 export function serializeBootstrap(bootstrap: EnvoyBootstrap): string {

@@ -5,18 +5,10 @@ import { Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { EdgeConfig } from '../config/schema';
 import { Application, ApplicationSpecIgnoreDifferences } from '../imports/argoproj.io';
-import { automatedSync, SYNC_RETRY } from '../k8s/argocd-sync';
-import {
-  ARGOCD_RESOURCES_FINALIZER,
-  childApplicationsNamespace,
-  EKS_CHARTS_REPO_URL,
-  LB_CONTROLLER_CHART,
-  LB_CONTROLLER_GENERATED_TLS,
-  LB_CONTROLLER_NAMESPACE,
-  lbControllerApplicationName,
-  lbControllerProjectName,
-} from '../k8s/names';
-import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from '../k8s/sync-waves';
+import { syncPolicy } from '../delivery/sync-policy';
+import { EKS_CHARTS_REPO_URL, LB_CONTROLLER_CHART, LB_CONTROLLER_GENERATED_TLS, LB_CONTROLLER_NAMESPACE } from '../k8s/names';
+import { ARGOCD_RESOURCES_FINALIZER, childApplicationsNamespace, lbControllerApplicationName, lbControllerProjectName } from '../delivery/names';
+import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from '../delivery/sync-waves';
 import { buildLbControllerValues } from '../lb-controller/values';
 
 export interface LbControllerChartProps extends ChartProps {
@@ -41,7 +33,7 @@ export class LbControllerChart extends Chart {
   constructor(scope: Construct, id: string, props: LbControllerChartProps) {
     super(scope, id, props);
     const { config } = props;
-    const project = props.project ?? lbControllerProjectName(config);
+    const project = props.project ?? lbControllerProjectName(config.gitops);
     if (!DNS_SUBDOMAIN.test(project)) {
       throw new Error(
         `LbControllerChart props.project: got ${JSON.stringify(project)}; allowed: an Argo CD project name (a DNS-1123 subdomain)`,
@@ -52,8 +44,8 @@ export class LbControllerChart extends Chart {
     this.application = new Application(this, 'application', {
       metadata: {
         // Named after the environment's project: one Argo CD may serve several environments.
-        name: lbControllerApplicationName(config),
-        namespace: childApplicationsNamespace(config),
+        name: lbControllerApplicationName(config.gitops),
+        namespace: childApplicationsNamespace(config.gitops),
         // Before Envoy's objects and our Ingress: the controller's webhook must admit the Ingress.
         annotations: { [SYNC_WAVE_ANNOTATION]: SYNC_WAVE.lbController },
         finalizers: [ARGOCD_RESOURCES_FINALIZER],
@@ -71,19 +63,15 @@ export class LbControllerChart extends Chart {
           },
         },
         destination: { name: config.gitops.destinationName, namespace: LB_CONTROLLER_NAMESPACE },
-        syncPolicy: {
-          automated: automatedSync(config),
-          // The first sync can race the CRDs and the webhook's endpoints; retry rather than fail.
-          retry: SYNC_RETRY,
-          syncOptions: [
-            // Argo CD applies and diffs only the fields it owns; others' fields (cainjector's caBundle) are not drift.
-            'ServerSideApply=true',
-            // Keep the live caBundle and TLS Secret on sync, not only in the diff (Argo CD sync-options docs).
-            'RespectIgnoreDifferences=true',
-            // kube-system always exists; never let Argo CD own it.
-            'CreateNamespace=false',
-          ],
-        },
+        // Retried like every Application: the first sync can race the CRDs and the webhook's endpoints.
+        syncPolicy: syncPolicy(config.gitops, [
+          // Argo CD applies and diffs only the fields it owns; others' fields (cainjector's caBundle) are not drift.
+          'ServerSideApply=true',
+          // Keep the live caBundle and TLS Secret on sync, not only in the diff (Argo CD sync-options docs).
+          'RespectIgnoreDifferences=true',
+          // kube-system always exists; never let Argo CD own it.
+          'CreateNamespace=false',
+        ]),
         ignoreDifferences: certManager ? undefined : generatedTlsDifferences(),
       },
     });

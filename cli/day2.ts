@@ -10,16 +10,8 @@ import * as path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { ConfigError } from '../config/errors';
 import { Environment, loadEnvironments } from '../config/load';
-import {
-  APPLICATIONSET_NAME,
-  childApplicationsNamespace,
-  EDGE_NAMES,
-  edgeApplicationName,
-  lbControllerApplicationName,
-  lbControllerProjectName,
-  rootApplicationName,
-  rootProjectName,
-} from '../k8s/names';
+import { EDGE_NAMES } from '../k8s/names';
+import { APPLICATIONSET_NAME, childApplicationsNamespace, edgeApplicationName, lbControllerApplicationName, lbControllerProjectName, rootApplicationName, rootProjectName } from '../delivery/names';
 import { missingSettings, SETTINGS_DIR, settingsAdvice, wantedSettings } from './argocd-settings';
 import { contextsOf, ContextError, resolveContexts } from './kube-context';
 import { formatLiveVersions, LiveVersions, liveVersionsInGit, parseLiveVersions, podStatsPath } from './live-versions';
@@ -82,13 +74,13 @@ export function statusPlan({ name, config }: Environment, contexts: Contexts, pr
   return [
     {
       description: `sync and health of environment ${name}'s root Application`,
-      argv: kubectl(contexts.argocd, '-n', config.gitops.argocdNamespace, 'get', APPLICATIONS, rootApplicationName(config), '-o', APPLICATION_COLUMNS),
+      argv: kubectl(contexts.argocd, '-n', config.gitops.argocdNamespace, 'get', APPLICATIONS, rootApplicationName(config.gitops), '-o', APPLICATION_COLUMNS),
       tolerateNotFound: true,
     },
     {
-      description: `sync and health of its child Applications (the edge and the controller, in namespace ${childApplicationsNamespace(config)})`,
-      argv: kubectl(contexts.argocd, '-n', childApplicationsNamespace(config), 'get', APPLICATIONS,
-        edgeApplicationName(config), lbControllerApplicationName(config), '-o', APPLICATION_COLUMNS),
+      description: `sync and health of its child Applications (the edge and the controller, in namespace ${childApplicationsNamespace(config.gitops)})`,
+      argv: kubectl(contexts.argocd, '-n', childApplicationsNamespace(config.gitops), 'get', APPLICATIONS,
+        edgeApplicationName(config.gitops), lbControllerApplicationName(config.gitops), '-o', APPLICATION_COLUMNS),
       tolerateNotFound: true,
     },
     { description: 'Envoy pods', argv: kubectl(contexts.environment, '-n', ns, 'get', 'pods', '-l', `app=${EDGE_NAMES.app}`, '-o', 'wide') },
@@ -138,7 +130,7 @@ export function destroyPlan(environment: Environment, contexts: Contexts): Step[
   const { config, name } = environment;
   const argocd = config.gitops.argocdNamespace;
   const ns = config.envoy.namespace;
-  const children = childApplicationsNamespace(config);
+  const children = childApplicationsNamespace(config.gitops);
   const inArgocd = (...args: string[]) => kubectl(contexts.argocd, '-n', argocd, ...args);
   const deleteIn = (context: string, namespace: string, kind: string, names: string | string[], wait = '5m'): string[] =>
     kubectl(context, '-n', namespace, 'delete', kind, ...[names].flat(), '--ignore-not-found', '--wait=true', `--timeout=${wait}`);
@@ -155,12 +147,12 @@ export function destroyPlan(environment: Environment, contexts: Contexts): Step[
       removeFromApplicationSet: { context: contexts.argocd, namespace: argocd, environment: name },
     },
     {
-      description: `wait until the root Application ${rootApplicationName(config)} is gone`,
-      argv: inArgocd('wait', '--for=delete', `${APPLICATIONS}/${rootApplicationName(config)}`, '--timeout=2m'),
+      description: `wait until the root Application ${rootApplicationName(config.gitops)} is gone`,
+      argv: inArgocd('wait', '--for=delete', `${APPLICATIONS}/${rootApplicationName(config.gitops)}`, '--timeout=2m'),
       tolerateNotFound: true,
     },
-    pause(edgeApplicationName(config)),
-    pause(lbControllerApplicationName(config)),
+    pause(edgeApplicationName(config.gitops)),
+    pause(lbControllerApplicationName(config.gitops)),
     {
       description: 'delete the Ingress and wait until the controller has deleted the ALB and removed its finalizer',
       argv: deleteIn(contexts.environment, ns, 'ingress', EDGE_NAMES.ingress, '15m'),
@@ -202,12 +194,12 @@ export function destroyPlan(environment: Environment, contexts: Contexts): Step[
     },
     {
       description: 'delete the controller Application; its finalizer removes the chart from kube-system',
-      argv: deleteIn(contexts.argocd, children, APPLICATIONS, lbControllerApplicationName(config), '10m'),
+      argv: deleteIn(contexts.argocd, children, APPLICATIONS, lbControllerApplicationName(config.gitops), '10m'),
     },
-    { description: 'delete the edge Application', argv: deleteIn(contexts.argocd, children, APPLICATIONS, edgeApplicationName(config), '10m') },
+    { description: 'delete the edge Application', argv: deleteIn(contexts.argocd, children, APPLICATIONS, edgeApplicationName(config.gitops), '10m') },
     {
       description: `delete environment ${name}'s three AppProjects`,
-      argv: inArgocd('delete', APP_PROJECTS, rootProjectName(config), config.gitops.project, lbControllerProjectName(config), '--ignore-not-found'),
+      argv: inArgocd('delete', APP_PROJECTS, rootProjectName(config.gitops), config.gitops.project, lbControllerProjectName(config.gitops), '--ignore-not-found'),
     },
     {
       description: `delete namespace ${children} (its child Applications, gone by now), only if nothing we did not create is left in it; not waited for`,

@@ -1,7 +1,7 @@
 // Rules that involve more than one field. Each names the field it blames, in the one problem shape.
 import { problem } from './errors';
 import { formatMs } from './kinds';
-import { CHILD_APPLICATIONS_SUFFIX } from '../k8s/names';
+import { CHILD_APPLICATIONS_SUFFIX } from '../delivery/names';
 import type { EdgeConfig } from './schema';
 
 /**

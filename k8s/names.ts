@@ -1,6 +1,6 @@
-// The names of the objects this project creates or refers to, in one place: the charts create them,
-// the day-2 commands act on them, operators' dashboards and runbooks refer to them.
-import type { EdgeConfig } from '../config/schema';
+// The names of the Kubernetes objects this project creates or refers to in an environment's cluster, in
+// one place: the charts create them, the day-2 commands act on them, dashboards and runbooks refer to
+// them. Argo CD's own names (Applications, projects, namespaces) are in delivery/names.ts.
 
 /** Envoy's objects; fixed by the seed. */
 export const EDGE_NAMES = {
@@ -49,66 +49,3 @@ export const LB_CONTROLLER_GENERATED_TLS = {
   /** kubernetes.io/tls Secret: `<namePrefix>-tls` (_helpers.tpl "webhookCertSecret"). */
   tlsSecret: `${LB_CONTROLLER_NAME_PREFIX}-tls`,
 } as const;
-
-/** The cluster Argo CD runs in, as Argo CD addresses it. */
-export const IN_CLUSTER_SERVER = 'https://kubernetes.default.svc';
-
-/** The ApplicationSet in argocd/: one root Application per environment. */
-export const APPLICATIONSET_NAME = 'envoy-edge';
-
-/** The label an environment's Argo CD objects carry, with the environment's name. */
-export const ENVIRONMENT_LABEL = 'envoy-edge/environment';
-
-/** Foreground cascading delete: deleting an Application deletes what it synced. */
-export const ARGOCD_RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
-
-/** An environment's root Application (made by the ApplicationSet; it syncs dist/<environment>/), named after its project. */
-export function rootApplicationName(config: EdgeConfig): string {
-  return config.gitops.project;
-}
-
-/** Suffix of the namespace that holds an environment's child Applications. */
-export const CHILD_APPLICATIONS_SUFFIX = '-apps';
-
-/**
- * Where an environment's child Applications live, in Argo CD's cluster: not Argo CD's own namespace.
- * An Application in Argo CD's namespace may name any project, `default` included; one in another
- * namespace may only name a project that lists that namespace in its sourceNamespaces (Argo CD's
- * "Applications in any namespace"), and only the environment's two child projects list this one.
- * So a child Application committed under dist/<environment>/ cannot pick a wider project.
- */
-export function childApplicationsNamespace(config: EdgeConfig): string {
-  return `${config.gitops.project}${CHILD_APPLICATIONS_SUFFIX}`;
-}
-
-/**
- * The name Argo CD tracks a child Application's objects by (Application.InstanceName): outside
- * Argo CD's own namespace it is `<namespace>_<name>`.
- */
-export function childInstanceName(config: EdgeConfig, application: string): string {
-  return `${childApplicationsNamespace(config)}_${application}`;
-}
-
-/** The child Application that syncs Envoy's objects (dist/<environment>/edge/) into the environment's cluster. */
-export function edgeApplicationName(config: EdgeConfig): string {
-  return `${config.gitops.project}-edge`;
-}
-
-/** The child Application that installs the AWS Load Balancer Controller from its Helm chart. */
-export function lbControllerApplicationName(config: EdgeConfig): string {
-  return `${config.gitops.project}-lb-controller`;
-}
-
-/**
- * The root Application's project: it may create only Applications, only in Argo CD's namespace. The
- * environment's project (Envoy's objects) may no longer deploy into Argo CD's namespace at all, where a
- * ConfigMap such as argocd-rbac-cm would make a git writer an Argo CD admin.
- */
-export function rootProjectName(config: EdgeConfig): string {
-  return `${config.gitops.project}-root`;
-}
-
-/** The controller gets its own project: it needs cluster-wide kinds Envoy must never be allowed. */
-export function lbControllerProjectName(config: EdgeConfig): string {
-  return `${config.gitops.project}-lb-controller`;
-}

@@ -112,7 +112,7 @@ ENVS=()
 eval "$(node --require tsx/cjs -e '
   const dir = process.argv[1];
   const { loadEnvironments } = require(dir + "/config/load");
-  const n = require(dir + "/k8s/names");
+  const n = { ...require(dir + "/k8s/names"), ...require(dir + "/delivery/names") };
   const { environments } = loadEnvironments(dir + "/config");
   const q = (s) => `'"'"'${String(s)}'"'"'`;
   const out = [`EKS_CHARTS_URL=${q(n.EKS_CHARTS_REPO_URL)}`, `LB_CHART=${q(n.LB_CONTROLLER_CHART)}`, `LB_NS=${q(n.LB_CONTROLLER_NAMESPACE)}`,
@@ -125,10 +125,10 @@ eval "$(node --require tsx/cjs -e '
     const set = (k, v) => out.push(`${k}[${name}]=${q(v)}`);
     set("DEST", c.gitops.destinationName); set("EKS", c.cluster.name); set("REGION", c.cluster.region);
     // The children live in the child namespace of the environment: NAMESPACE/NAME (gitops_refresh, app_get take both forms).
-    const child = (name) => `${n.childApplicationsNamespace(c)}/${name}`;
-    set("PROJECT", c.gitops.project); set("ROOT_APP", n.rootApplicationName(c)); set("EDGE_APP", child(n.edgeApplicationName(c)));
-    set("LB_APP", child(n.lbControllerApplicationName(c))); set("LB_PROJECT", n.lbControllerProjectName(c));
-    set("APPS_NS", n.childApplicationsNamespace(c));
+    const child = (name) => `${n.childApplicationsNamespace(c.gitops)}/${name}`;
+    set("PROJECT", c.gitops.project); set("ROOT_APP", n.rootApplicationName(c.gitops)); set("EDGE_APP", child(n.edgeApplicationName(c.gitops)));
+    set("LB_APP", child(n.lbControllerApplicationName(c.gitops))); set("LB_PROJECT", n.lbControllerProjectName(c.gitops));
+    set("APPS_NS", n.childApplicationsNamespace(c.gitops));
     set("ENVOY_NS", c.envoy.namespace); set("BACKEND_NS", c.backend.namespace); set("BACKEND_SVC", c.backend.serviceName);
     repos.add(c.gitops.repoURL); argocdNs.add(c.gitops.argocdNamespace); charts.add(c.lbController.chartVersion);
     sas.add(c.lbController.serviceAccountName);

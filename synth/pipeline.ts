@@ -15,8 +15,8 @@ import { ConfigError } from '../config/errors';
 import { Environment, LoadedConfig, loadEnvironments } from '../config/load';
 import { buildEnvoyConfig, inlineEnvoyConfig } from '../envoy/bootstrap';
 import { assertValidEnvoyBootstrap } from '../envoy/validate';
-import { TRACKING_ID_ANNOTATION, trackingId } from '../k8s/argocd-sync';
-import { childApplicationsNamespace, childInstanceName, edgeApplicationName, rootApplicationName } from '../k8s/names';
+import { TRACKING_ID_ANNOTATION, trackingId } from '../delivery/tracking';
+import { childApplicationsNamespace, childInstanceName, edgeApplicationName, rootApplicationName } from '../delivery/names';
 import { objectLimitProblems } from '../k8s/object-limits';
 import { buildEksctlClusterConfig, serializeEksctlConfig } from '../lb-controller/eksctl';
 import { checkLbControllerValues } from '../lb-controller/values';
@@ -88,14 +88,14 @@ function synthesizeEnvironment(environment: Environment, root: string, app: (dir
   const edge = app(paths.edge);
   new EnvoyEdgeChart(edge, 'envoy-edge', { config, envoy });
   if (config.monitoring.enabled) new MonitoringChart(edge, 'monitoring', { config });
-  markTrackedBy(edge, { name: childInstanceName(config, edgeApplicationName(config)), destinationNamespace: config.envoy.namespace });
+  markTrackedBy(edge, { name: childInstanceName(config.gitops, edgeApplicationName(config.gitops)), destinationNamespace: config.envoy.namespace });
   assertWithinObjectLimits(edge, environment);
   edge.synth();
 
   const children = app(paths.root);
   new LbControllerChart(children, 'lb-controller', { config });
   new EdgeApplicationChart(children, 'edge-application', { config, sourcePath: paths.edge });
-  markTrackedBy(children, { name: rootApplicationName(config), destinationNamespace: childApplicationsNamespace(config) });
+  markTrackedBy(children, { name: rootApplicationName(config.gitops), destinationNamespace: childApplicationsNamespace(config.gitops) });
   assertWithinObjectLimits(children, environment);
   children.synth();
 

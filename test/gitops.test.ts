@@ -46,11 +46,21 @@ describe('the ApplicationSet: one root Application per environment', () => {
     expect(metadata.finalizers).toEqual(['resources-finalizer.argocd.argoproj.io']);
   });
 
-  test('GIVEN each environment\'s sync settings THEN they are its parameters, and the template patch (rendered by the real ApplicationSet controller in verify:gitops) applies them, never syncing an empty folder', () => {
-    expect(elements.map((e) => [e.automatedSync, e.prune, e.selfHeal])).toEqual([[true, true, true], [true, false, false]]);
-    const patch: string = applicationSet.spec.templatePatch;
-    expect(patch).toMatch(/\{\{- if \.automatedSync \}\}\n\s+automated:\n\s+prune: \{\{ \.prune \}\}\n\s+selfHeal: \{\{ \.selfHeal \}\}\n\s+allowEmpty: false\n\s+\{\{- end \}\}/);
-    expect(patch).toContain('retry:\n      limit: 10\n      backoff:\n        duration: 10s\n        factor: 2\n        maxDuration: 5m\n      refresh: true');
+  test('GIVEN each environment\'s sync settings THEN its element carries the very sync policy its children get, and the template patch puts it in whole (rendered by the real ApplicationSet controller in verify:gitops), never syncing an empty folder', () => {
+    const edgeOf = (env: typeof prod) => findObject(children(env), 'Application', `envoy-edge-${env.name}-edge`);
+    expect(elements.map((e) => e.syncPolicy)).toEqual([edgeOf(prod).spec.syncPolicy, edgeOf(staging).spec.syncPolicy]);
+    expect(elements.map((e) => e.syncPolicy.automated)).toEqual([
+      { prune: true, selfHeal: true, allowEmpty: false },
+      { prune: false, selfHeal: false, allowEmpty: false },
+    ]);
+    expect(elements[0].syncPolicy.retry).toEqual({ limit: 10, backoff: { duration: '10s', factor: 2, maxDuration: '5m' }, refresh: true });
+    expect(applicationSet.spec.templatePatch).toBe('{"spec": {"syncPolicy": {{ toJson .syncPolicy }}}}\n');
+  });
+
+  test('GIVEN automated sync off THEN the root\'s element has no automated policy either', () => {
+    const manual = environmentWith('qa', { gitops: { automatedSync: false } });
+    const set = findObject(synthObjects((app) => new EnvironmentsApplicationSetChart(app, 'a', { environments: [manual], rootPath: () => 'dist/qa' })), 'ApplicationSet', 'envoy-edge');
+    expect(set.spec.generators[0].list.elements[0].syncPolicy).toEqual({ retry: expect.any(Object), syncOptions: ['PruneLast=true'] });
   });
 
   test('GIVEN an environment taken out of the ApplicationSet THEN its root goes, but nothing it made (a safe destroy comes first)', () => {

@@ -63,7 +63,7 @@ const files = rooms.flatMap(sourceFiles);
 const graph = new Map(files.map((f) => [f, runtimeImports(f).filter((i) => !i.includes('/imports/'))]));
 
 test('GIVEN the source folders, found on disk THEN every one is a room the guards see, monitoring/ included', () => {
-  expect(rooms).toEqual(expect.arrayContaining(['main.ts', 'cli', 'config', 'envoy', 'k8s', 'lb-controller', 'charts', 'synth', 'monitoring']));
+  expect(rooms).toEqual(expect.arrayContaining(['main.ts', 'cli', 'config', 'envoy', 'k8s', 'lb-controller', 'charts', 'synth', 'monitoring', 'delivery']));
   expect(files.length).toBeGreaterThan(30);
   expect([...graph.values()].flat().filter((i) => i.endsWith('(not found)'))).toEqual([]);
 });
@@ -72,10 +72,13 @@ test('GIVEN the source folders THEN no module imports itself through others (no 
   expect(circles(graph)).toEqual([]);
 });
 
-test.each(rooms.filter((r) => r !== 'main.ts'))('GIVEN an import added back from a file %s imports, to that file THEN the circle check finds it', (room) => {
-  // A file of the room that imports another module: make the imported module import it back.
-  const from = sourceFiles(room).find((f) => (graph.get(f) ?? []).length > 0)!;
-  const to = graph.get(from)![0];
+test.each(rooms.filter((r) => r !== 'main.ts'))('GIVEN an import added back through a file of %s THEN the circle check finds it', (room) => {
+  // A file of the room that imports another module: make the imported module import it back. A room
+  // that imports nothing at run time (delivery/): a module that imports one of its files gets imported back.
+  const importing = sourceFiles(room).find((f) => (graph.get(f) ?? []).length > 0);
+  const [from, to] = importing
+    ? [importing, graph.get(importing)![0]]
+    : [...graph].flatMap(([file, deps]) => deps.filter((d) => sourceFiles(room).includes(d)).map((d) => [file, d]))[0];
   const withBackEdge = new Map(graph);
   withBackEdge.set(to, [...(graph.get(to) ?? []), from]);
   expect(circles(withBackEdge)).toContainEqual(expect.stringContaining(path.relative(PROJECT_ROOT, from)));

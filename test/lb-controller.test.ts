@@ -22,7 +22,7 @@ import {
 import { ConfigError } from '../config/errors';
 import { configWith } from './helpers';
 import type { EdgeConfig, EdgeConfigInput } from '../config/schema';
-import { SYNC_WAVE } from '../k8s/sync-waves';
+import { SYNC_WAVE } from '../delivery/sync-waves';
 
 const config = (input: EdgeConfigInput = {}): EdgeConfig => configWith(input);
 

@@ -40,6 +40,7 @@ const binding = [
   '',
 ].join('\n');
 
+const childFile = `dist/${environment}/verify-escalate.k8s.yaml`;
 const bindingExists = () => gitops.argocdCluster('get', 'clusterrolebinding', '--ignore-not-found', '-o', 'name', BINDING).trim() !== '';
 
 test.each([
@@ -48,7 +49,7 @@ test.each([
 ])(`GIVEN ${environment}'s root WHEN a commit adds a child Application naming project %s, %s, THEN Argo CD refuses to reconcile it and no cluster-admin binding appears`, async (which) => {
   const project = which === '<other>' ? gitops.ctx.environments[other].lbControllerProject : which;
   gitops.write(`${PAYLOAD_DIR}/binding.yaml`, binding);
-  gitops.write(`dist/${environment}/verify-escalate.k8s.yaml`, escalatingChild(project));
+  gitops.write(childFile, escalatingChild(project));
   const pushed = gitops.push(`${environment}: a child Application naming project ${project} (must be refused)`);
   gitops.refresh(env.rootApp);
   // The root may create the Application (its project admits Applications in the child namespace) ...
@@ -67,15 +68,17 @@ test.each([
     `"${refusal.trim().slice(0, 160)}"; its sync "${synced.trim()}"; ClusterRoleBinding ${BINDING} ${exists ? 'EXISTS' : 'absent'}`);
   expect(exists).toBe(false);
   expect(synced).not.toContain('Succeeded');
+});
 
-  // The fix: both files removed; the root prunes the child (or a person deletes it) and syncs again.
-  gitops.remove(`dist/${environment}/verify-escalate.k8s.yaml`);
+// The fix, also after a failed check, so the next scenario starts clean: both files removed, the root
+// synced again. Whether the root prunes the child depends on gitops.prune; it is deleted either way.
+afterEach(async () => {
+  if (!gitops.exists(childFile)) return;
+  gitops.remove(childFile);
   gitops.remove(`${PAYLOAD_DIR}/binding.yaml`);
   const fixed = gitops.push(`${environment}: the refused child Application removed`);
   gitops.refresh(env.rootApp);
   await waitFor('the root Application synced at the fix', 90_000, () =>
     gitops.app(env.rootApp, '{.status.operationState.phase} {.status.operationState.syncResult.revision}') === `Succeeded ${fixed.sha}` ? true : undefined);
-  // Whether the root prunes depends on the environment's gitops.prune; the harness removes it either way.
   gitops.argocdCluster('-n', env.appsNamespace, 'delete', 'applications.argoproj.io', 'verify-escalate', '--ignore-not-found', '--wait=false');
-  expect(bindingExists()).toBe(false);
 });

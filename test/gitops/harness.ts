@@ -4,7 +4,7 @@
 // changes the config the way a user does, synthesizes with the real pipeline, pushes, and asserts on
 // the real clusters.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
@@ -127,6 +127,11 @@ export class Gitops {
   write(file: string, text: string): void {
     mkdirSync(path.dirname(path.join(this.ctx.worktree, file)), { recursive: true });
     writeFileSync(path.join(this.ctx.worktree, file), text);
+  }
+
+  /** Whether a file is in the worktree (relative path). */
+  exists(file: string): boolean {
+    return existsSync(path.join(this.ctx.worktree, file));
   }
 
   /** Removes a file from the worktree (relative path). */
