@@ -11,7 +11,7 @@
 #                            module with this machine's Go (throwaway module + replaces)
 #   etcd                     Debian's etcd-server package, unpacked (no service is started);
 #                            fallback: built from go.etcd.io/etcd/server/v3
-#   kubeconform, kube-score  go install, pinned versions
+#   kubeconform, kube-score, actionlint  go install, pinned versions
 #   kubeconform schemas      generated offline from the swagger.json inside the
 #                            k8s.io/kubernetes module zip, plus the Argo CD and AWS LB
 #                            controller CRDs from test/fixtures (crd-files.sh)
@@ -31,6 +31,7 @@ ETCD_DEB_VERSION=3.4.23-4+b4    # Debian bookworm etcd-server
 ETCD_GO_VERSION=v3.5.35         # fallback when apt cannot give etcd-server
 KUBECONFORM_VERSION=v0.8.0
 KUBE_SCORE_VERSION=v1.20.0
+ACTIONLINT_VERSION=v1.7.12    # checks .github/workflows/ (the CI workflow a user's repository runs)
 # --------------------------------------------------------------------------------------
 
 log() { printf '[build-tools] %s\n' "$*" >&2; }
@@ -97,6 +98,13 @@ build_kube_score() {
   "$1/bin/kube-score" version
 }
 
+build_actionlint() {
+  log "actionlint $ACTIONLINT_VERSION: go install"
+  GOBIN="$1/bin" go install -trimpath -ldflags "-s -w -X github.com/rhysd/actionlint.version=$ACTIONLINT_VERSION" \
+    "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION"
+  "$1/bin/actionlint" -version
+}
+
 # ---- kubeconform schemas -------------------------------------------------------------
 GEN="$SCRIPT_DIR/gen-kubeconform-schemas.py"
 GEN_HASH="$(sha256sum "$GEN" | cut -c1-12)"
@@ -129,6 +137,7 @@ case "${VERIFY_ETCD_FROM:-apt}" in
 esac
 ensure "kubeconform $KUBECONFORM_VERSION" "$CACHE/kubeconform-$KUBECONFORM_VERSION-$GO_VERSION" build_kubeconform
 ensure "kube-score $KUBE_SCORE_VERSION" "$CACHE/kube-score-$KUBE_SCORE_VERSION-$GO_VERSION" build_kube_score
+ensure "actionlint $ACTIONLINT_VERSION" "$CACHE/actionlint-$ACTIONLINT_VERSION-$GO_VERSION" build_actionlint
 K8S_SCHEMA_DIR="$CACHE/schemas/k8s-$K8S_VERSION-gen$GEN_HASH"
 ensure "kubeconform schemas for Kubernetes $K8S_VERSION" "$K8S_SCHEMA_DIR" gen_k8s_schemas
 
@@ -147,6 +156,7 @@ ln -sfn "$CACHE/k8s-$K8S_VERSION-$GO_VERSION/bin/kubectl" "$CACHE/bin/kubectl"
 ln -sfn "$ETCD_DIR/bin/etcd" "$CACHE/bin/etcd"
 ln -sfn "$CACHE/kubeconform-$KUBECONFORM_VERSION-$GO_VERSION/bin/kubeconform" "$CACHE/bin/kubeconform"
 ln -sfn "$CACHE/kube-score-$KUBE_SCORE_VERSION-$GO_VERSION/bin/kube-score" "$CACHE/bin/kube-score"
+ln -sfn "$CACHE/actionlint-$ACTIONLINT_VERSION-$GO_VERSION/bin/actionlint" "$CACHE/bin/actionlint"
 
 KCF_ARGS="-strict -summary -kubernetes-version ${K8S_VERSION#v} -schema-location $K8S_SCHEMA_DIR"
 [ -z "$CRD_SCHEMA_DIR" ] || KCF_ARGS+=" -schema-location $CRD_SCHEMA_DIR/{{.ResourceKind}}{{.KindSuffix}}.json"
@@ -160,6 +170,7 @@ export VERIFY_KUBECTL='$CACHE/bin/kubectl'
 export VERIFY_ETCD='$CACHE/bin/etcd'
 export VERIFY_KUBECONFORM='$CACHE/bin/kubeconform'
 export VERIFY_KUBE_SCORE='$CACHE/bin/kube-score'
+export VERIFY_ACTIONLINT='$CACHE/bin/actionlint'
 export VERIFY_K8S_SCHEMA_DIR='$K8S_SCHEMA_DIR'
 export VERIFY_CRD_SCHEMA_DIR='$CRD_SCHEMA_DIR'
 # usage: kubeconform \$VERIFY_KUBECONFORM_ARGS FILE|DIR...  (word-split on purpose; no spaces in paths)
@@ -167,6 +178,6 @@ export VERIFY_KUBECONFORM_ARGS='$KCF_ARGS'
 EOF
 mv "$CACHE/tools.env.tmp" "$CACHE/tools.env"
 case "$CACHE" in *" "*) die "VERIFY_CACHE_DIR must not contain spaces ($CACHE)";; esac
-log "versions: kube-apiserver/kubectl $K8S_VERSION ($GO_VERSION), etcd $("$CACHE/bin/etcd" --version | head -n1 | awk '{print $NF}'), kubeconform $KUBECONFORM_VERSION, kube-score $KUBE_SCORE_VERSION"
+log "versions: kube-apiserver/kubectl $K8S_VERSION ($GO_VERSION), etcd $("$CACHE/bin/etcd" --version | head -n1 | awk '{print $NF}'), kubeconform $KUBECONFORM_VERSION, kube-score $KUBE_SCORE_VERSION, actionlint $ACTIONLINT_VERSION"
 log "done; source $CACHE/tools.env"
 echo "$CACHE/tools.env"
