@@ -30,15 +30,14 @@
 #      chart makes a new pair at every render); the webhook answers with it; one half deleted by
 #      hand comes back from a new render and the webhook fails (x509), and deleting all three in
 #      one command (docs/lb-controller.md) brings back a matching pair; no key in git;
-#   4. a config change (staging alb.idleTimeoutSeconds, real synth pipeline) goes live, exactly
-#      that change, push -> live measured (refresh annotation, not the 3-minute poll);
-#   5. prune; 6. self-heal; 7. an emptied dist/<env>/edge/ deletes nothing (allowEmpty: false);
-#   8. the AppProject refuses a kind and a namespace it does not allow, before anything applies,
+#   4. the AppProject refuses a kind and a namespace it does not allow, before anything applies,
 #      and a fix pushed while the bad commit is retried is taken (retry.refresh);
-#   9. the TypeScript scenarios in test/gitops/ (jest.gitops.config.js), run on what this script
-#      started: a push of a live field changes only the live ConfigMap (same Deployment generation
-#      and ReplicaSet), a static one makes a new ReplicaSet;
-#  10. destroy staging, then prod: nothing of theirs left in Argo CD or the cluster but the
+#   5. the TypeScript scenarios in test/gitops/ (jest.gitops.config.js, one file each), run on what
+#      this script started: a config change goes live, exactly that change; a live field changes only
+#      the live ConfigMap, a static one makes a new ReplicaSet; prune; an emptied dist/<env>/edge/
+#      deletes nothing; self-heal; the root's project
+#      refuses argocd-rbac-cm; a child naming another project is refused; the one sync policy;
+#   6. destroy staging, then prod: nothing of theirs left in Argo CD or the cluster but the
 #      chart's CRDs (Argo CD never deletes CRDs with an Application), the other untouched.
 # Time: the Envoy Deployment has minReadySeconds (155 s), and Argo CD applies the Ingress (wave 1)
 # only once the Deployment (wave 0) is Available. By default kwok, the fake kubelet, reports each
@@ -408,14 +407,6 @@ for o in doc.get("items", [doc] if doc.get("kind") else []):
 }
 changed_between() { { diff <(echo "$1") <(echo "$2") || true; } | sed -n 's/^> \([^ ]* [^ ]*\) .*/\1/p' | tr '\n' ' '; }
 missing_between() { comm -23 <(echo "$1" | awk '{print $1, $2}') <(echo "$2" | awk '{print $1, $2}') | tr '\n' ' '; }
-live_value() { # live_value SECONDS WANT COMMAND... : waits until COMMAND prints WANT; prints the seconds since T_PUSH
-  local secs="$1"
-  LV_WANT="$2"
-  shift 2
-  LV_CMD=("$@")
-  if wait_until "$secs" _lv_matches; then secs_since "$T_PUSH"; else return 1; fi
-}
-_lv_matches() { [ "$("${LV_CMD[@]}" 2>/dev/null)" = "$LV_WANT" ]; }
 LB_RELEASE="$(python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["spec"]["source"]["helm"]["releaseName"])' "$WT/dist/$PROD/lb-controller.k8s.yaml")"
 CHART_DIR="$ROOT/test/fixtures/charts/$LB_CHART-$CHART_VERSION"
 
@@ -574,99 +565,10 @@ push "$PROD: the objects the project refuses removed"
 FIX_PUSH="$T_PUSH" FIX="$PUSHED"
 gitops_refresh "${EDGE_APP[$PROD]}" normal
 
-# ---- the daily loop, on the other environment (staging) -------------------------------------
-CENV="${OTHERS[0]:-$PROD}"
-cns="${ENVOY_NS[$CENV]}"
-idle_now="$(K "$CENV" -n "$cns" get ingress "$EDGE_INGRESS" -o 'jsonpath={.metadata.annotations.alb\.ingress\.kubernetes\.io/load-balancer-attributes}')"
-idle_new=1800
-[ "${idle_now%%,*}" != "idle_timeout.timeout_seconds=1800" ] || idle_new=1200
-lb_attributes="idle_timeout.timeout_seconds=$idle_new,${idle_now#*,}"   # the other attributes stay as they are
-before="$(snapshot "${ENVS[@]}")"
-python3 - "$WT/config/environments/$CENV.yaml" "$idle_new" <<'PY'
-import re, sys
-path, value = sys.argv[1], sys.argv[2]
-text = open(path).read()
-if re.search(r'^alb:', text, re.M):
-    if re.search(r'^  idleTimeoutSeconds:', text, re.M):
-        text = re.sub(r'^(  idleTimeoutSeconds:)\s*\d+', r'\g<1> ' + value, text, count=1, flags=re.M)
-    else:
-        text = re.sub(r'^alb:.*\n', lambda m: m.group(0) + '  idleTimeoutSeconds: ' + value + '\n', text, count=1, flags=re.M)
-else:
-    text = text.rstrip('\n') + '\n\nalb:\n  idleTimeoutSeconds: ' + value + '\n'
-open(path, 'w').write(text)
-PY
-(cd "$WT" && node --require tsx/cjs -e 'require("./synth/pipeline").synthesizeProject(process.argv[1], process.argv[2])' "$WORK/changed" "$WT/config") >/dev/null
-say "config change: $CENV's alb.idleTimeoutSeconds -> $idle_new, synthesized with the real pipeline; the rewrite again:"
-rewrite_urls "$WORK/changed" >/dev/null
-copy_outputs "$WORK/changed"
-git -C "$WT" add -A
-numstat="$(git -C "$WT" diff --cached --numstat | awk '{printf "%s(+%s-%s) ", $3, $1, $2}')"
-changed_line="$(git -C "$WT" diff --cached -U0 -- "dist/$CENV/edge" | grep '^+ ' | sed 's/^+ *//')"
-push "$CENV: alb.idleTimeoutSeconds $idle_new"
-gitops_refresh "${EDGE_APP[$CENV]}" normal
-live="$(live_value 60 "$lb_attributes" K "$CENV" -n "$cns" get ingress "$EDGE_INGRESS" -o 'jsonpath={.metadata.annotations.alb\.ingress\.kubernetes\.io/load-balancer-attributes}')" || live=""
-wait_until 60 app_at "${EDGE_APP[$CENV]}" "$PUSHED" || true
-after="$(snapshot "${ENVS[@]}")"
-moved="$(changed_between "$before" "$after")"
-PUSH_TO_LIVE="$live"
-if [ -n "$live" ] && [[ "$numstat" == "config/environments/$CENV.yaml(+"*"-0) dist/$CENV/edge/envoy-edge.k8s.yaml(+1-1) " ]] \
-  && [ "$moved" = "$CENV Ingress/$cns/$EDGE_INGRESS " ] && [ "$(live_diff "$CENV")" = 0/0 ] && app_at "${EDGE_APP[$CENV]}" "$PUSHED"; then
-  ok "config change: $CENV's alb.idleTimeoutSeconds $idle_new live ${live}s after the push (refresh annotation on ${EDGE_APP[$CENV]}, not the 3-minute poll); the commit changes $numstat(the line: $changed_line); in the clusters only $moved changed; ${EDGE_APP[$CENV]} Synced at ${PUSHED:0:7}"
-else bad "config change: live after [${live:-never}]s; commit $numstat; objects changed: [$moved]; kubectl diff $(live_diff "$CENV"); $(app_line "${EDGE_APP[$CENV]}")"; fi
+# The daily loop (a config change, prune, an emptied dist/<env>/edge/, self-heal) is in test/gitops/:
+# config-change, prune, empty-output and self-heal.gitops.test.ts, run below.
 
-# ---- prune --------------------------------------------------------------------------------
-pdb_file="$WT/dist/$CENV/edge/envoy-edge.k8s.yaml"
-python3 - "$pdb_file" <<'PY'
-import sys
-path = sys.argv[1]
-docs = open(path).read().split('\n---\n')
-kept = [d for d in docs if '\nkind: PodDisruptionBudget\n' not in '\n' + d + '\n']
-assert len(kept) == len(docs) - 1, 'no PodDisruptionBudget in ' + path
-open(path, 'w').write('\n---\n'.join(kept))
-PY
-push "$CENV: the PodDisruptionBudget removed from dist/"
-gitops_refresh "${EDGE_APP[$CENV]}" normal
-gone="$(live_value 60 "" K "$CENV" -n "$cns" get poddisruptionbudget "$EDGE_PDB" --ignore-not-found -o name)" || gone=""
-if [ -n "$gone" ] && wait_until 30 app_at "${EDGE_APP[$CENV]}" "$PUSHED"; then ok "prune: the PodDisruptionBudget removed from dist/$CENV/edge/ was deleted from $CENV's cluster ${gone}s after the push; ${EDGE_APP[$CENV]} Synced at ${PUSHED:0:7}"
-else bad "prune: PodDisruptionBudget still there: $(K "$CENV" -n "$cns" get poddisruptionbudget "$EDGE_PDB" -o name 2>&1); $(app_line "${EDGE_APP[$CENV]}")"; fi
-git -C "$WT" checkout HEAD~1 -- "dist/$CENV/edge"
-push "$CENV: the PodDisruptionBudget back"
-gitops_refresh "${EDGE_APP[$CENV]}" normal
-back="$(live_value 60 "poddisruptionbudget.policy/$EDGE_PDB" K "$CENV" -n "$cns" get poddisruptionbudget "$EDGE_PDB" --ignore-not-found -o name)" || back=""
-wait_until 30 app_at "${EDGE_APP[$CENV]}" "$PUSHED" || true
-[ -n "$back" ] && say "the PodDisruptionBudget is back ${back}s after its push"
-
-# ---- an empty output pushed by mistake --------------------------------------------------------
-before="$(snapshot "$CENV")"
-for f in "$WT/dist/$CENV/edge/"*.yaml; do : >"$f"; done
-push "$CENV: dist/$CENV/edge/ emptied by mistake"
-gitops_refresh "${EDGE_APP[$CENV]}" normal
-refused() { [[ "$(app_get "${EDGE_APP[$CENV]}" '{.status.conditions[*].message}')" == *"auto-sync will wipe out all resources"* ]]; }
-if wait_until 30 refused; then
-  sleep 3   # time enough for a sync that should not come
-  after="$(snapshot "$CENV")"
-  cond="$(app_get "${EDGE_APP[$CENV]}" '{.status.conditions[?(@.type=="SyncError")].message}')"
-  if [ "$before" = "$after" ] && [ "$(app_get "${EDGE_APP[$CENV]}" '{.status.sync.status} {.status.sync.revision}')" = "OutOfSync $PUSHED" ]; then
-    ok "empty output: with dist/$CENV/edge/ emptied ($(ls "$WT/dist/$CENV/edge" | wc -l) empty files), nothing was deleted ($(echo "$after" | wc -l) objects unchanged after $(secs_since "$T_PUSH")s); ${EDGE_APP[$CENV]} is OutOfSync and says: \"$cond\""
-  else bad "empty output: objects before/after differ by [$(missing_between "$before" "$after")]; $(app_line "${EDGE_APP[$CENV]}")"; fi
-else bad "empty output: no allowEmpty refusal reported: $(app_line "${EDGE_APP[$CENV]}")"; fi
-git -C "$WT" checkout HEAD~1 -- "dist/$CENV/edge"
-push "$CENV: dist/$CENV/edge/ restored"
-gitops_refresh "${EDGE_APP[$CENV]}" normal
-wait_until 60 app_at "${EDGE_APP[$CENV]}" "$PUSHED" || bad "after restoring dist/$CENV/edge/: $(app_line "${EDGE_APP[$CENV]}")"
-
-# ---- self-heal, then the fix above -------------------------------------------------------------
-orig="$(K "$CENV" -n "$cns" get configmap "$EDGE_BOOTSTRAP_CM" -o 'jsonpath={.data.envoy\.yaml}' | sha256sum | cut -c1-12)"
-K "$CENV" -n "$cns" get configmap "$EDGE_BOOTSTRAP_CM" -o json \
-  | python3 -c 'import json, sys; d = json.load(sys.stdin); print(json.dumps({"data": {"envoy.yaml": d["data"]["envoy.yaml"] + "# edited by hand with kubectl\n"}}))' >"$WORK/edit.json"
-K "$CENV" -n "$cns" patch configmap "$EDGE_BOOTSTRAP_CM" --type merge --patch-file "$WORK/edit.json" >/dev/null
-T_PUSH=$(now)
-edited="$(K "$CENV" -n "$cns" get configmap "$EDGE_BOOTSTRAP_CM" -o 'jsonpath={.data.envoy\.yaml}' | sha256sum | cut -c1-12)"
-healed="$(live_value 60 "$orig" eval "K $CENV -n $cns get configmap $EDGE_BOOTSTRAP_CM -o 'jsonpath={.data.envoy\\.yaml}' | sha256sum | cut -c1-12")" || healed=""
-if [ -n "$healed" ] && [ "$edited" != "$orig" ]; then ok "self-heal: the bootstrap ConfigMap edited by hand in $CENV's cluster (envoy.yaml $orig -> $edited) was put back by Argo CD ${healed}s later"
-else bad "self-heal: envoy.yaml still $(K "$CENV" -n "$cns" get configmap "$EDGE_BOOTSTRAP_CM" -o 'jsonpath={.data.envoy\.yaml}' | sha256sum | cut -c1-12), want $orig"; fi
-
-# The retry takes the newest commit: the fix, or a later one (the staging checks above pushed more).
+# The retry takes the newest commit: the fix, or a later one.
 op_done() {
   local st
   st="$(app_get "${EDGE_APP[$PROD]}" '{.status.operationState.phase} {.status.operationState.syncResult.revision}')"
@@ -755,7 +657,7 @@ destroy_env() {
 for env in "${OTHERS[@]}"; do destroy_env "$env"; done
 destroy_env "$PROD"
 
-say "whole run $(secs_since "$VERIFY_GITOPS_T0")s (harness start $(awk -v a="$t_harness" -v b="$t_boot" 'BEGIN { printf "%.0f", b - a }')s incl. seeding; $([ "$REAL_CLOCK" = 1 ] && echo "real clock" || echo "kwok Ready backdated ${GITOPS_KWOK_READY_SINCE}s")); push -> live ${PUSH_TO_LIVE:-n/a}s; peak memory (sum of peaks) ${MEM_TOTAL:-?} MiB"
+say "whole run $(secs_since "$VERIFY_GITOPS_T0")s (harness start $(awk -v a="$t_harness" -v b="$t_boot" 'BEGIN { printf "%.0f", b - a }')s incl. seeding; $([ "$REAL_CLOCK" = 1 ] && echo "real clock" || echo "kwok Ready backdated ${GITOPS_KWOK_READY_SINCE}s")); peak memory (sum of peaks) ${MEM_TOTAL:-?} MiB"
 FINISHED=1
 echo "verify-gitops: $PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ] || exit 1

@@ -4,10 +4,10 @@
 // changes the config the way a user does, synthesizes with the real pipeline, pushes, and asserts on
 // the real clusters.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseAllDocuments, parseDocument } from 'yaml';
 import { OUTPUT_DIRS, synthesizeProject } from '../../synth/pipeline';
 
 /** What scripts/verify-gitops.sh started, for one environment. */
@@ -129,6 +129,11 @@ export class Gitops {
     writeFileSync(path.join(this.ctx.worktree, file), text);
   }
 
+  /** A file of the worktree (relative path). */
+  read(file: string): string {
+    return readFileSync(path.join(this.ctx.worktree, file), 'utf8');
+  }
+
   /** Whether a file is in the worktree (relative path). */
   exists(file: string): boolean {
     return existsSync(path.join(this.ctx.worktree, file));
@@ -144,11 +149,60 @@ export class Gitops {
     return this.argocdCluster('get', 'applications.argoproj.io', ...this.appArgs(name), '-o', `jsonpath=${jsonpath}`);
   }
 
+  /** `git checkout HEAD~1 -- <paths>` in the worktree: a file or folder as it was one commit ago. */
+  restoreFromParent(...paths: string[]): void {
+    const out = spawnSync('git', ['-C', this.ctx.worktree, 'checkout', 'HEAD~1', '--', ...paths], { encoding: 'utf8' });
+    if (out.status !== 0) throw new Error(`git checkout HEAD~1 -- ${paths.join(' ')}: ${out.stderr.trim()}`);
+  }
+
+  /**
+   * "Kind/namespace/name resourceVersion" of every object of the worktree's dist/<environment>/edge/
+   * (as pushed) that exists in the environment's cluster: equal snapshots mean nothing was touched.
+   */
+  snapshot(environment: string, objects = this.objectsOf(environment)): string[] {
+    return objects.flatMap(({ kind, namespace, name }) => {
+      const out = spawnSync(this.ctx.kubectl, ['--kubeconfig', this.ctx.kubeconfig, '--context', this.ctx.environments[environment].context,
+        ...(namespace ? ['-n', namespace] : []), 'get', kind, name, '--ignore-not-found', '-o', 'jsonpath={.metadata.resourceVersion}'], { encoding: 'utf8' });
+      return out.stdout.trim() ? [`${kind}/${namespace ?? ''}/${name} ${out.stdout.trim()}`] : [];
+    }).sort();
+  }
+
+  /** The objects of the worktree's dist/<environment>/edge/ files, as they are now. */
+  objectsOf(environment: string): { kind: string; namespace?: string; name: string }[] {
+    const dir = path.join(this.ctx.worktree, 'dist', environment, 'edge');
+    return readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()
+      .flatMap((f) => parseAllDocuments(readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS()))
+      .filter(Boolean)
+      .map((o) => ({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name }));
+  }
+
+  /** `kubectl diff` of the worktree's dist/<environment>/edge/ against its cluster and of dist/<environment>/ against Argo CD's: the two exit codes (0 = no difference). */
+  liveDiff(environment: string): [number, number] {
+    const diff = (context: string, dir: string) => spawnSync(this.ctx.kubectl, ['--kubeconfig', this.ctx.kubeconfig, '--context', context,
+      'diff', '-f', path.join(this.ctx.worktree, dir)], { encoding: 'utf8' }).status ?? -1;
+    return [diff(this.ctx.environments[environment].context, `dist/${environment}/edge`), diff(this.ctx.argocdContext, `dist/${environment}`)];
+  }
+
+  /** Lines added and removed per file by the last commit: `file(+added-removed)`. */
+  lastCommitNumstat(): string[] {
+    const out = spawnSync('git', ['-C', this.ctx.worktree, 'diff', '--numstat', 'HEAD~1', 'HEAD'], { encoding: 'utf8' });
+    return out.stdout.trim().split('\n').filter(Boolean).map((l) => {
+      const [added, removed, file] = l.split('\t');
+      return `${file}(+${added}-${removed})`;
+    });
+  }
+
   /** The files the changed commit touched (relative paths). */
   changedFiles(): string[] {
     const out = spawnSync('git', ['-C', this.ctx.worktree, 'diff', '--name-only', 'HEAD~1', 'HEAD'], { encoding: 'utf8' });
     return out.stdout.trim().split('\n').filter(Boolean);
   }
+}
+
+/** The environment the daily-loop scenarios change: one that is not Argo CD's own cluster, if there is one. */
+export function dailyLoopEnvironment(ctx: GitopsContext): string {
+  const names = Object.keys(ctx.environments);
+  return names.find((e) => ctx.environments[e].context !== ctx.argocdContext) ?? names[0];
 }
 
 /** Polls `check` every 200 ms until it returns a value that is not undefined; fails with `what` after `timeoutMs`. */
