@@ -2,12 +2,20 @@
 // syncs dist/<environment>/ (the environment's two child Applications) into namespace <project>-apps;
 // each child then syncs into the environment's cluster. Destination, project and sync settings
 // come from each environment's config.
-import { Chart, ChartProps } from 'cdk8s';
-import { Construct } from 'constructs';
+import { Chart, type ChartProps } from 'cdk8s';
+import type { Construct } from 'constructs';
 import type { Environment } from '../config/load';
-import { ApplicationSet } from '../imports/argoproj.io';
+import {
+  APPLICATIONSET_NAME,
+  ARGOCD_RESOURCES_FINALIZER,
+  childApplicationsNamespace,
+  ENVIRONMENT_LABEL,
+  IN_CLUSTER_SERVER,
+  rootApplicationName,
+  rootProjectName,
+} from '../delivery/names';
 import { SYNC_POLICY_TEMPLATE_PATCH, syncPolicy } from '../delivery/sync-policy';
-import { APPLICATIONSET_NAME, ARGOCD_RESOURCES_FINALIZER, childApplicationsNamespace, ENVIRONMENT_LABEL, IN_CLUSTER_SERVER, rootApplicationName, rootProjectName } from '../delivery/names';
+import { ApplicationSet } from '../imports/argoproj.io';
 
 export interface ApplicationSetChartProps extends ChartProps {
   readonly environments: readonly Environment[];

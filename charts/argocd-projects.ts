@@ -1,12 +1,12 @@
 // argocd/app-projects: three AppProjects per environment keep the root's, Envoy's and the
 // controller's permissions apart. A team applies argocd/ once by hand (npm run bootstrap).
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart, type ChartProps } from 'cdk8s';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import type { Environment } from '../config/load';
+import { childApplicationsNamespace, ENVIRONMENT_LABEL, IN_CLUSTER_SERVER, lbControllerProjectName, rootProjectName } from '../delivery/names';
 import { AppProject } from '../imports/argoproj.io';
 import { EKS_CHARTS_REPO_URL, LB_CONTROLLER_NAMESPACE } from '../k8s/names';
-import { childApplicationsNamespace, ENVIRONMENT_LABEL, IN_CLUSTER_SERVER, lbControllerProjectName, rootProjectName } from '../delivery/names';
 
 type GroupKind = { group: string; kind: string };
 const kinds = (group: string, ...names: string[]): GroupKind[] => names.map((kind) => ({ group, kind }));

@@ -2,9 +2,9 @@
 // fragments to merge into Argo CD's install (Helm values `configs.params`, or a kustomize patch). Never
 // applied by `npm run bootstrap`: applying a partial ConfigMap over Argo CD's would drop its other keys.
 // Bootstrap reads the live ConfigMaps and stops if a setting is missing (cli/day2.ts).
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart, type ChartProps } from 'cdk8s';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import type { Environment } from '../config/load';
 import { childApplicationsNamespace } from '../delivery/names';
 

@@ -1,12 +1,12 @@
 // The child Application that syncs Envoy's objects (dist/<environment>/edge/) into the environment's
 // cluster. It sits in the environment's root beside the controller's Application, one wave after it.
-import { Chart, ChartProps } from 'cdk8s';
-import { Construct } from 'constructs';
+import { Chart, type ChartProps } from 'cdk8s';
+import type { Construct } from 'constructs';
 import type { EdgeConfig } from '../config/schema';
-import { Application } from '../imports/argoproj.io';
-import { syncPolicy } from '../delivery/sync-policy';
 import { ARGOCD_RESOURCES_FINALIZER, childApplicationsNamespace, edgeApplicationName } from '../delivery/names';
+import { syncPolicy } from '../delivery/sync-policy';
 import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from '../delivery/sync-waves';
+import { Application } from '../imports/argoproj.io';
 
 export interface EdgeApplicationChartProps extends ChartProps {
   readonly config: EdgeConfig;

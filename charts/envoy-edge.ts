@@ -1,19 +1,19 @@
 // Every Kubernetes object that puts Envoy between the ALB and the WebSocket server.
 // The chart places data from the pure builders; it decides no numbers of its own.
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart, type ChartProps } from 'cdk8s';
 // The 1.28 bindings alone: the rest of cdk8s-plus is not used, and loading it costs synth time.
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { stringify as toYaml } from 'yaml';
 import type { EdgeConfig } from '../config/schema';
+import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from '../delivery/sync-waves';
 import type { EnvoyBootstrap, EnvoyConfig } from '../envoy/bootstrap';
 import { LIVE_FILES, liveDiscoveryFiles } from '../envoy/live';
-import { envoyPodTemplate, rolloutStrategy } from '../envoy/pod';
 import { ENVOY_NAMES } from '../envoy/names';
+import { envoyPodTemplate, rolloutStrategy } from '../envoy/pod';
 import { lintExceptionAnnotations } from '../k8s/lint-exceptions';
-import { albIngressAnnotations } from '../lb-controller/ingress';
 import { EDGE_NAMES } from '../k8s/names';
-import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from '../delivery/sync-waves';
+import { albIngressAnnotations } from '../lb-controller/ingress';
 
 /** The bootstrap file exactly as mounted into the pod. */
 export function serializeBootstrap(bootstrap: EnvoyBootstrap): string {
@@ -160,12 +160,7 @@ export class EnvoyEdgeChart extends Chart {
     this.addNetworkPolicy(config, podLabels, wave);
   }
 
-  private addDeployment(
-    config: EdgeConfig,
-    bootstrapText: string,
-    podLabels: Record<string, string>,
-    wave: Record<string, string>,
-  ): void {
+  private addDeployment(config: EdgeConfig, bootstrapText: string, podLabels: Record<string, string>, wave: Record<string, string>): void {
     const { envoy } = config;
     const spreadReason = 'replicas are kept on separate nodes by a DoNotSchedule topology spread on kubernetes.io/hostname';
     new k8s.KubeDeployment(this, 'deployment', {

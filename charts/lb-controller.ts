@@ -1,14 +1,14 @@
 // The AWS Load Balancer Controller, delivered as one Argo CD Application whose source is the
 // upstream Helm chart. Argo CD renders the chart in-cluster: rendering here would put a fresh
 // webhook CA and private key into dist/ on every synth (the chart calls genCA).
-import { Chart, ChartProps } from 'cdk8s';
-import { Construct } from 'constructs';
+import { Chart, type ChartProps } from 'cdk8s';
+import type { Construct } from 'constructs';
 import type { EdgeConfig } from '../config/schema';
-import { Application, ApplicationSpecIgnoreDifferences } from '../imports/argoproj.io';
-import { syncPolicy } from '../delivery/sync-policy';
-import { EKS_CHARTS_REPO_URL, LB_CONTROLLER_CHART, LB_CONTROLLER_GENERATED_TLS, LB_CONTROLLER_NAMESPACE } from '../k8s/names';
 import { ARGOCD_RESOURCES_FINALIZER, childApplicationsNamespace, lbControllerApplicationName, lbControllerProjectName } from '../delivery/names';
+import { syncPolicy } from '../delivery/sync-policy';
 import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from '../delivery/sync-waves';
+import { Application, type ApplicationSpecIgnoreDifferences } from '../imports/argoproj.io';
+import { EKS_CHARTS_REPO_URL, LB_CONTROLLER_CHART, LB_CONTROLLER_GENERATED_TLS, LB_CONTROLLER_NAMESPACE } from '../k8s/names';
 import { buildLbControllerValues } from '../lb-controller/values';
 
 export interface LbControllerChartProps extends ChartProps {
@@ -35,9 +35,7 @@ export class LbControllerChart extends Chart {
     const { config } = props;
     const project = props.project ?? lbControllerProjectName(config.gitops);
     if (!DNS_SUBDOMAIN.test(project)) {
-      throw new Error(
-        `LbControllerChart props.project: got ${JSON.stringify(project)}; allowed: an Argo CD project name (a DNS-1123 subdomain)`,
-      );
+      throw new Error(`LbControllerChart props.project: got ${JSON.stringify(project)}; allowed: an Argo CD project name (a DNS-1123 subdomain)`);
     }
     const { releaseName, chartVersion, certManager } = config.lbController;
 

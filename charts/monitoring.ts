@@ -1,11 +1,11 @@
 // Monitoring as code, with monitoring.enabled: the PodMonitor that has Prometheus scrape every
 // Envoy pod's /stats/prometheus on the ready port, the PrometheusRule with the alerts, and the
 // Grafana dashboard in a ConfigMap for Grafana's sidecar (docs/monitoring.md).
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart, type ChartProps } from 'cdk8s';
 import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
-import { Construct } from 'constructs';
-import type { EdgeConfig } from '../config/schema';
+import type { Construct } from 'constructs';
 import { formatMs } from '../config/kinds';
+import type { EdgeConfig } from '../config/schema';
 import { PodMonitor, PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../imports/monitoring.coreos.com';
 import { EDGE_NAMES } from '../k8s/names';
 import { ruleFile } from '../monitoring/alerts';

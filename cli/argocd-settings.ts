@@ -19,15 +19,26 @@ const LIST_KEYS = new Set(['application.namespaces']);
 /** The ConfigMaps of argocd/settings/ under `projectRoot`. */
 export function wantedSettings(projectRoot: string): ConfigMapLike[] {
   const dir = path.join(projectRoot, SETTINGS_DIR);
-  return readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
     .flatMap((f) => parseAllDocuments(readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS() as ConfigMapLike))
     .filter(Boolean);
 }
 
 /** Whether `value` is matched by one entry of Argo CD's list: a name, or a glob with `*` (as Argo CD's glob.MatchStringInList). */
 function listed(value: string, list: readonly string[]): boolean {
-  return list.some((entry) => entry === value ||
-    (entry.includes('*') && new RegExp(`^${entry.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('.*')}$`).test(value)));
+  return list.some(
+    (entry) =>
+      entry === value ||
+      (entry.includes('*') &&
+        new RegExp(
+          `^${entry
+            .split('*')
+            .map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
+            .join('.*')}$`,
+        ).test(value)),
+  );
 }
 
 /**
@@ -36,14 +47,17 @@ function listed(value: string, list: readonly string[]): boolean {
  * ConfigMap is missing.
  */
 export function missingSettings(wanted: readonly ConfigMapLike[], live: string | undefined): string[] {
-  const parsed = live === undefined ? undefined : JSON.parse(live) as ConfigMapLike | { items: ConfigMapLike[] };
+  const parsed = live === undefined ? undefined : (JSON.parse(live) as ConfigMapLike | { items: ConfigMapLike[] });
   const liveMaps = parsed === undefined ? [] : 'items' in parsed ? parsed.items : [parsed];
   const problems: string[] = [];
   for (const map of wanted) {
     const have = liveMaps.find((m) => m.metadata.name === map.metadata.name)?.data ?? {};
     for (const [key, value] of Object.entries(map.data ?? {})) {
       if (LIST_KEYS.has(key)) {
-        const present = (have[key] ?? '').split(',').map((v) => v.trim()).filter(Boolean);
+        const present = (have[key] ?? '')
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean);
         const absent = value.split(',').filter((v) => !listed(v, present));
         if (absent.length) problems.push(`${map.metadata.name} ${key} lacks ${absent.join(', ')} (it holds ${JSON.stringify(have[key] ?? '')})`);
       } else if ((have[key] ?? '').trim() !== value.trim()) {
@@ -56,7 +70,9 @@ export function missingSettings(wanted: readonly ConfigMapLike[], live: string |
 
 /** The one line bootstrap stops with. */
 export function settingsAdvice(problems: readonly string[]): string {
-  return `Argo CD's settings lack what our Applications need: ${problems.join('; ')}. Merge ${SETTINGS_DIR}/ into Argo CD's install ` +
-    '(Helm values configs.params / configs.cm, or a kustomize patch; applying the files as they are would drop Argo CD\'s other keys), ' +
-    'restart argocd-application-controller and argocd-server so they read it, and run bootstrap again (docs/gitops.md, "Argo CD settings")';
+  return (
+    `Argo CD's settings lack what our Applications need: ${problems.join('; ')}. Merge ${SETTINGS_DIR}/ into Argo CD's install ` +
+    "(Helm values configs.params / configs.cm, or a kustomize patch; applying the files as they are would drop Argo CD's other keys), " +
+    'restart argocd-application-controller and argocd-server so they read it, and run bootstrap again (docs/gitops.md, "Argo CD settings")'
+  );
 }

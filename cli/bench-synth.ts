@@ -38,7 +38,9 @@ function timeSynth(dir: string, rebuild: boolean): number[] {
     if (rebuild) rmSync(BUNDLE_CACHE, { recursive: true, force: true });
     const start = performance.now();
     const run = spawnSync(process.execPath, [path.join(ROOT, 'cli', 'synth.cjs')], {
-      cwd: dir, env: { ...process.env, EDGE_CONFIG_DIR: path.join(dir, 'config') }, encoding: 'utf8',
+      cwd: dir,
+      env: { ...process.env, EDGE_CONFIG_DIR: path.join(dir, 'config') },
+      encoding: 'utf8',
     });
     if (run.status !== 0) throw new Error(`synth failed: ${run.stderr}`);
     times.push(performance.now() - start);

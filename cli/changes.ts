@@ -16,7 +16,8 @@ export const edgeFile = (environment: string) => `dist/${environment}/edge/envoy
 /** The Envoy Deployment's pod template in a generated file's text, as JSON (undefined when absent). */
 export function podTemplateOf(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
-  const deployment = parseAllDocuments(text).map((d) => d.toJS())
+  const deployment = parseAllDocuments(text)
+    .map((d) => d.toJS())
     .find((o) => o?.kind === 'Deployment' && o.metadata?.name === EDGE_NAMES.deployment);
   return deployment ? JSON.stringify(deployment.spec.template) : undefined;
 }
@@ -38,10 +39,16 @@ export function environmentChanges(
     const files = changedFiles.filter((f) => f.startsWith(`dist/${environment}/`) || f === `eksctl/${environment}.yaml`);
     const before = podTemplateOf(edgeText(environment, 'before'));
     const after = podTemplateOf(edgeText(environment, 'after'));
-    const envoyPods = before === undefined && after !== undefined ? 'new'
-      : before !== undefined && after === undefined ? 'removed'
-        : before !== after ? 'rolls'
-          : files.length ? 'live' : 'none';
+    const envoyPods =
+      before === undefined && after !== undefined
+        ? 'new'
+        : before !== undefined && after === undefined
+          ? 'removed'
+          : before !== after
+            ? 'rolls'
+            : files.length
+              ? 'live'
+              : 'none';
     return { environment, files, envoyPods };
   });
 }
@@ -58,7 +65,8 @@ const POD_WORDS: Record<EnvironmentChange['envoyPods'], string> = {
 export function formatChanges(base: string, changes: readonly EnvironmentChange[], shared: readonly string[]): string {
   const lines = [`### What this change does, against ${base}`, '', '| environment | Envoy pods | generated files changed |', '|---|---|---|'];
   for (const c of changes) lines.push(`| ${c.environment} | ${POD_WORDS[c.envoyPods]} | ${c.files.map((f) => `\`${f}\``).join(', ') || 'none'} |`);
-  if (shared.length) lines.push('', `Argo CD's objects and settings (\`npm run bootstrap\` checks and applies them again): ${shared.map((f) => `\`${f}\``).join(', ')}`);
+  if (shared.length)
+    lines.push('', `Argo CD's objects and settings (\`npm run bootstrap\` checks and applies them again): ${shared.map((f) => `\`${f}\``).join(', ')}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -79,7 +87,11 @@ function main(): number {
     return 2;
   }
   const changed = git(['diff', '--name-only', base, '--', 'dist', 'argocd', 'eksctl']).out.split('\n').filter(Boolean);
-  const environments = existsSync('dist') ? readdirSync('dist').filter((e) => existsSync(path.join('dist', e, 'edge'))).sort() : [];
+  const environments = existsSync('dist')
+    ? readdirSync('dist')
+        .filter((e) => existsSync(path.join('dist', e, 'edge')))
+        .sort()
+    : [];
   const removed = [...new Set(changed.map((f) => /^dist\/([^/]+)\//.exec(f)?.[1]).filter((e): e is string => !!e && !environments.includes(e)))];
   const edgeText = (environment: string, side: 'before' | 'after') => {
     if (side === 'after') return existsSync(edgeFile(environment)) ? readFileSync(edgeFile(environment), 'utf8') : undefined;
@@ -87,7 +99,13 @@ function main(): number {
     return shown.ok ? shown.out : undefined;
   };
   const changes = environmentChanges([...environments, ...removed].sort(), changed, edgeText);
-  process.stdout.write(formatChanges(base, changes, changed.filter((f) => f.startsWith('argocd/'))));
+  process.stdout.write(
+    formatChanges(
+      base,
+      changes,
+      changed.filter((f) => f.startsWith('argocd/')),
+    ),
+  );
   return 0;
 }
 

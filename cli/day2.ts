@@ -5,16 +5,24 @@
 // Usage: tsx cli/day2.ts <bootstrap|status|diff|destroy> --env <name> [--dry-run] [--confirm <name>]
 // Exit codes: 0 ok, 1 diff found, 2 error, 3 not confirmed.
 import { spawnSync } from 'node:child_process';
-import { parseArgs as parseCommandLine } from 'node:util';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline/promises';
+import { parseArgs as parseCommandLine } from 'node:util';
 import { ConfigError } from '../config/errors';
-import { Environment, loadEnvironments } from '../config/load';
+import { type Environment, loadEnvironments } from '../config/load';
+import {
+  APPLICATIONSET_NAME,
+  childApplicationsNamespace,
+  edgeApplicationName,
+  lbControllerApplicationName,
+  lbControllerProjectName,
+  rootApplicationName,
+  rootProjectName,
+} from '../delivery/names';
 import { EDGE_NAMES } from '../k8s/names';
-import { APPLICATIONSET_NAME, childApplicationsNamespace, edgeApplicationName, lbControllerApplicationName, lbControllerProjectName, rootApplicationName, rootProjectName } from '../delivery/names';
 import { missingSettings, SETTINGS_DIR, settingsAdvice, wantedSettings } from './argocd-settings';
-import { contextsOf, ContextError, resolveContexts } from './kube-context';
-import { formatLiveVersions, LiveVersions, liveVersionsInGit, parseLiveVersions, podStatsPath } from './live-versions';
+import { ContextError, contextsOf, resolveContexts } from './kube-context';
+import { formatLiveVersions, type LiveVersions, liveVersionsInGit, parseLiveVersions, podStatsPath } from './live-versions';
 
 export const COMMANDS = ['bootstrap', 'status', 'diff', 'destroy'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -63,7 +71,7 @@ export function bootstrapPlan(projectRoot: string, contexts: Contexts): Step[] {
       argocdSettings: { projectRoot },
     },
     {
-      description: 'apply argocd/: the AppProjects and the ApplicationSet, which makes each environment\'s root Application',
+      description: "apply argocd/: the AppProjects and the ApplicationSet, which makes each environment's root Application",
       argv: kubectl(contexts.argocd, 'apply', '-f', path.join(projectRoot, 'argocd')),
     },
   ];
@@ -79,28 +87,54 @@ export function statusPlan({ name, config }: Environment, contexts: Contexts, pr
     },
     {
       description: `sync and health of its child Applications (the edge and the controller, in namespace ${childApplicationsNamespace(config.gitops)})`,
-      argv: kubectl(contexts.argocd, '-n', childApplicationsNamespace(config.gitops), 'get', APPLICATIONS,
-        edgeApplicationName(config.gitops), lbControllerApplicationName(config.gitops), '-o', APPLICATION_COLUMNS),
+      argv: kubectl(
+        contexts.argocd,
+        '-n',
+        childApplicationsNamespace(config.gitops),
+        'get',
+        APPLICATIONS,
+        edgeApplicationName(config.gitops),
+        lbControllerApplicationName(config.gitops),
+        '-o',
+        APPLICATION_COLUMNS,
+      ),
       tolerateNotFound: true,
     },
     { description: 'Envoy pods', argv: kubectl(contexts.environment, '-n', ns, 'get', 'pods', '-l', `app=${EDGE_NAMES.app}`, '-o', 'wide') },
     {
       description: `the live config (routes, backend cluster, caps) each replica serves, against dist/${name}/edge/ (read through the API server's pod proxy from the ready port)`,
-      argv: kubectl(contexts.environment, '-n', ns, 'get', 'pods', '-l', `app=${EDGE_NAMES.app}`, '--field-selector=status.phase=Running',
-        '-o', 'jsonpath={range .items[*]}{.metadata.name}{"\\n"}{end}'),
+      argv: kubectl(
+        contexts.environment,
+        '-n',
+        ns,
+        'get',
+        'pods',
+        '-l',
+        `app=${EDGE_NAMES.app}`,
+        '--field-selector=status.phase=Running',
+        '-o',
+        'jsonpath={range .items[*]}{.metadata.name}{"\\n"}{end}',
+      ),
       liveVersions: { context: contexts.environment, namespace: ns, readyPort: config.envoy.readyPort, git: liveVersionsInGit(projectRoot, name) },
     },
     {
-      description: 'whether EKS enforces the NetworkPolicies (the VPC CNI\'s network policy agent, kube-system/aws-node)',
-      argv: kubectl(contexts.environment, '-n', 'kube-system', 'get', 'daemonset', 'aws-node',
-        '-o', 'jsonpath={.spec.template.spec.containers[?(@.name=="aws-eks-nodeagent")].args}'),
+      description: "whether EKS enforces the NetworkPolicies (the VPC CNI's network policy agent, kube-system/aws-node)",
+      argv: kubectl(
+        contexts.environment,
+        '-n',
+        'kube-system',
+        'get',
+        'daemonset',
+        'aws-node',
+        '-o',
+        'jsonpath={.spec.template.spec.containers[?(@.name=="aws-eks-nodeagent")].args}',
+      ),
       networkPolicyAgent: true,
       tolerateNotFound: true,
     },
     {
       description: 'ALB hostname from the Ingress (empty until the controller has made the ALB)',
-      argv: kubectl(contexts.environment, '-n', ns, 'get', 'ingress', EDGE_NAMES.ingress,
-        '-o', 'jsonpath={.status.loadBalancer.ingress[0].hostname}{"\\n"}'),
+      argv: kubectl(contexts.environment, '-n', ns, 'get', 'ingress', EDGE_NAMES.ingress, '-o', 'jsonpath={.status.loadBalancer.ingress[0].hostname}{"\\n"}'),
     },
   ];
 }
@@ -168,14 +202,26 @@ export function destroyPlan(environment: Environment, contexts: Contexts): Step[
       argv: deleteIn(contexts.environment, ns, 'networkpolicy', [EDGE_NAMES.networkPolicy, EDGE_NAMES.defaultDenyPolicy]),
     },
     { description: 'delete the bootstrap ConfigMap', argv: deleteIn(contexts.environment, ns, 'configmap', EDGE_NAMES.bootstrapConfigMap) },
-    { description: 'delete the live ConfigMap (routes, backend cluster, caps)', argv: deleteIn(contexts.environment, ns, 'configmap', EDGE_NAMES.liveConfigMap) },
+    {
+      description: 'delete the live ConfigMap (routes, backend cluster, caps)',
+      argv: deleteIn(contexts.environment, ns, 'configmap', EDGE_NAMES.liveConfigMap),
+    },
     { description: 'delete the Envoy ServiceAccount', argv: deleteIn(contexts.environment, ns, 'serviceaccount', EDGE_NAMES.serviceAccount) },
     ...(config.monitoring.enabled
       ? [
           {
             description: 'delete the PodMonitor and the PrometheusRule',
-            argv: kubectl(contexts.environment, '-n', ns, 'delete', `podmonitors.monitoring.coreos.com/${EDGE_NAMES.podMonitor}`,
-              `prometheusrules.monitoring.coreos.com/${EDGE_NAMES.prometheusRule}`, '--ignore-not-found', '--wait=true', '--timeout=5m'),
+            argv: kubectl(
+              contexts.environment,
+              '-n',
+              ns,
+              'delete',
+              `podmonitors.monitoring.coreos.com/${EDGE_NAMES.podMonitor}`,
+              `prometheusrules.monitoring.coreos.com/${EDGE_NAMES.prometheusRule}`,
+              '--ignore-not-found',
+              '--wait=true',
+              '--timeout=5m',
+            ),
           },
           {
             description: 'delete the dashboard ConfigMap',
@@ -199,7 +245,14 @@ export function destroyPlan(environment: Environment, contexts: Contexts): Step[
     { description: 'delete the edge Application', argv: deleteIn(contexts.argocd, children, APPLICATIONS, edgeApplicationName(config.gitops), '10m') },
     {
       description: `delete environment ${name}'s three AppProjects`,
-      argv: inArgocd('delete', APP_PROJECTS, rootProjectName(config.gitops), config.gitops.project, lbControllerProjectName(config.gitops), '--ignore-not-found'),
+      argv: inArgocd(
+        'delete',
+        APP_PROJECTS,
+        rootProjectName(config.gitops),
+        config.gitops.project,
+        lbControllerProjectName(config.gitops),
+        '--ignore-not-found',
+      ),
     },
     {
       description: `delete namespace ${children} (its child Applications, gone by now), only if nothing we did not create is left in it; not waited for`,
@@ -273,22 +326,29 @@ export function pickEnvironment(args: ParsedArgs, environments: readonly Environ
 
 export function argocdEnvironmentOf(environment: Environment, environments: readonly Environment[]): Environment {
   const home = environment.config.gitops.argocdEnvironment;
-  return home === undefined ? environment : environments.find((e) => e.name === home) ?? environment;
+  return home === undefined ? environment : (environments.find((e) => e.name === home) ?? environment);
 }
 
 export function planFor(command: Command, environment: Environment, contexts: Contexts, projectRoot: string): Step[] {
   switch (command) {
-    case 'bootstrap': return bootstrapPlan(projectRoot, contexts);
-    case 'status': return statusPlan(environment, contexts, projectRoot);
-    case 'diff': return diffPlan(projectRoot, environment, contexts);
-    case 'destroy': return destroyPlan(environment, contexts);
+    case 'bootstrap':
+      return bootstrapPlan(projectRoot, contexts);
+    case 'status':
+      return statusPlan(environment, contexts, projectRoot);
+    case 'diff':
+      return diffPlan(projectRoot, environment, contexts);
+    case 'destroy':
+      return destroyPlan(environment, contexts);
   }
 }
 
 export const formatStep = (step: Step, index: number): string => {
   const argv = step.removeFromApplicationSet
-    // The patch names the environment's position in the live ApplicationSet, read when the step runs.
-    ? [...step.argv, `[{"op":"test","path":"/spec/generators/0/list/elements/<i>/environment","value":"${step.removeFromApplicationSet.environment}"},{"op":"remove","path":"/spec/generators/0/list/elements/<i>"}]`]
+    ? // The patch names the environment's position in the live ApplicationSet, read when the step runs.
+      [
+        ...step.argv,
+        `[{"op":"test","path":"/spec/generators/0/list/elements/<i>/environment","value":"${step.removeFromApplicationSet.environment}"},{"op":"remove","path":"/spec/generators/0/list/elements/<i>"}]`,
+      ]
     : step.argv;
   return `${index + 1}. ${step.description}\n   $ ${argv.map((a) => (/[\s"{}$<>]/.test(a) ? `'${a}'` : a)).join(' ')}`;
 };
@@ -345,17 +405,19 @@ export async function execute(inv: Invocation, run: Run = runKubectl, io: Io = c
   }
   const steps = planFor(args.command, environment, contexts, inv.projectRoot);
   if (args.dryRun) {
-    steps.forEach((s, i) => io.out(formatStep(s, i)));
+    for (const [i, s] of steps.entries()) io.out(formatStep(s, i));
     return EXIT.ok;
   }
   if (args.command === 'destroy') {
     const typed = args.confirm ?? (await io.ask?.(`Type the environment's name (${environment.name}) to destroy it: `));
     if (typed?.trim() !== environment.name) {
       io.out(`destroy plan for environment ${environment.name} (nothing was deleted):`);
-      steps.forEach((s, i) => io.out(formatStep(s, i)));
-      io.err(typed === undefined
-        ? `not confirmed: pass --confirm ${environment.name}, or run it on a terminal and type the name`
-        : `not confirmed: got ${JSON.stringify(typed.trim())}, not ${JSON.stringify(environment.name)}`);
+      for (const [i, s] of steps.entries()) io.out(formatStep(s, i));
+      io.err(
+        typed === undefined
+          ? `not confirmed: pass --confirm ${environment.name}, or run it on a terminal and type the name`
+          : `not confirmed: got ${JSON.stringify(typed.trim())}, not ${JSON.stringify(environment.name)}`,
+      );
       return EXIT.notConfirmed;
     }
   }
@@ -386,7 +448,7 @@ export async function execute(inv: Invocation, run: Run = runKubectl, io: Io = c
       const missing = missingSettings(wantedSettings(step.argocdSettings.projectRoot), result.stdout.trim() ? result.stdout : undefined);
       if (result.status !== 0 && !/NotFound|not found/.test(result.stderr)) return fail(io, `step ${i + 1} failed: ${result.stderr.trim()}`);
       if (missing.length) return fail(io, settingsAdvice(missing));
-      io.out('   Argo CD watches the child Applications\' namespaces');
+      io.out("   Argo CD watches the child Applications' namespaces");
       continue;
     }
     if (step.networkPolicyAgent && result.status === 0) {
@@ -416,8 +478,10 @@ export async function execute(inv: Invocation, run: Run = runKubectl, io: Io = c
     return changed ? EXIT.changed : EXIT.ok;
   }
   if (args.command === 'destroy') {
-    io.out(`done: environment ${environment.name} is down and out of Argo CD. Delete config/environments/${environment.name}.yaml ` +
-      'and synthesize, or `npm run bootstrap` adds it back.');
+    io.out(
+      `done: environment ${environment.name} is down and out of Argo CD. Delete config/environments/${environment.name}.yaml ` +
+        'and synthesize, or `npm run bootstrap` adds it back.',
+    );
     io.out(`The IAM role is not touched: eksctl delete iamserviceaccount --config-file eksctl/${environment.name}.yaml --approve`);
   }
   return EXIT.ok;
@@ -426,13 +490,16 @@ export async function execute(inv: Invocation, run: Run = runKubectl, io: Io = c
 /** What the network policy agent's arguments (container aws-eks-nodeagent of kube-system/aws-node) say about enforcement. */
 export function networkPolicyVerdict(args: string, environment: string): string {
   return /--enable-network-policy=true/.test(args)
-    ? 'NetworkPolicies are enforced: the VPC CNI\'s network policy agent is on'
+    ? "NetworkPolicies are enforced: the VPC CNI's network policy agent is on"
     : `NetworkPolicies are NOT enforced: turn on the VPC CNI's network policy agent (eksctl update addon --config-file eksctl/${environment}.yaml; docs/security.md)`;
 }
 
 /** Reads each listed pod's live versions through the API server's pod proxy. */
 function liveVersionsOfPods(target: NonNullable<Step['liveVersions']>, podList: string, run: Run): string[] {
-  const pods = podList.split('\n').map((p) => p.trim()).filter(Boolean);
+  const pods = podList
+    .split('\n')
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (!pods.length) return ['no running Envoy pod'];
   const rows = pods.map((pod) => {
     const stats = run(['kubectl', '--context', target.context, 'get', '--raw', podStatsPath(target.namespace, pod, target.readyPort)]);
@@ -443,8 +510,18 @@ function liveVersionsOfPods(target: NonNullable<Step['liveVersions']>, podList: 
 
 /** A JSON patch removing the environment's element from the live ApplicationSet, checked by a test op. */
 function applicationSetRemoval(target: { context: string; namespace: string; environment: string }, run: Run): string | undefined {
-  const live = run(['kubectl', '--context', target.context, '-n', target.namespace, 'get', APPLICATIONSETS, APPLICATIONSET_NAME,
-    '-o', 'jsonpath={.spec.generators[0].list.elements[*].environment}']);
+  const live = run([
+    'kubectl',
+    '--context',
+    target.context,
+    '-n',
+    target.namespace,
+    'get',
+    APPLICATIONSETS,
+    APPLICATIONSET_NAME,
+    '-o',
+    'jsonpath={.spec.generators[0].list.elements[*].environment}',
+  ]);
   const index = live.status === 0 ? live.stdout.trim().split(/\s+/).indexOf(target.environment) : -1;
   if (index < 0) return undefined;
   const at = `/spec/generators/0/list/elements/${index}`;

@@ -16,11 +16,11 @@ import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ApiModel } from './envoy-import/api-model';
-import { compileNested, JsonObject, serializeCompiled } from './envoy-import/compile-api';
-import { createDescriptorDecoder, declaresOptions, FileDescriptor, importClosure, readFileHeader } from './envoy-import/descriptors';
+import { compileNested, type JsonObject, serializeCompiled } from './envoy-import/compile-api';
+import { createDescriptorDecoder, declaresOptions, type FileDescriptor, importClosure, readFileHeader } from './envoy-import/descriptors';
 import { generateEnvoyTypes } from './envoy-import/generate-types';
 import { extractRawDescriptors } from './envoy-import/go-literals';
-import { DownloadedModule, downloadGoModule, GoModule, listPbGoFiles, readGoModRequirements, readModuleFile } from './envoy-import/go-modules';
+import { type DownloadedModule, downloadGoModule, type GoModule, listPbGoFiles, readGoModRequirements, readModuleFile } from './envoy-import/go-modules';
 
 // ---------------------------------------------------------------- what is imported (change versions here only)
 
@@ -64,8 +64,23 @@ const ANNOTATION_PACKAGES = ['validate', 'envoy.annotations', 'udpa.annotations'
 const NON_CONFIG_PACKAGES = ['envoy.service', 'envoy.admin'];
 /** google.protobuf types with their own JSON form; all can appear as an Any @type (with a "value" key). */
 const WELL_KNOWN_TYPES = [
-  'Any', 'Duration', 'Timestamp', 'Empty', 'FieldMask', 'Struct', 'Value', 'ListValue',
-  'DoubleValue', 'FloatValue', 'Int64Value', 'UInt64Value', 'Int32Value', 'UInt32Value', 'BoolValue', 'StringValue', 'BytesValue',
+  'Any',
+  'Duration',
+  'Timestamp',
+  'Empty',
+  'FieldMask',
+  'Struct',
+  'Value',
+  'ListValue',
+  'DoubleValue',
+  'FloatValue',
+  'Int64Value',
+  'UInt64Value',
+  'Int32Value',
+  'UInt32Value',
+  'BoolValue',
+  'StringValue',
+  'BytesValue',
 ].map((name) => `google.protobuf.${name}`);
 /** The files defining them, decoded even where no candidate imports them. */
 const WELL_KNOWN_FILES = ['any', 'duration', 'timestamp', 'empty', 'struct', 'wrappers', 'field_mask'].map((n) => `google/protobuf/${n}.proto`);
@@ -106,7 +121,10 @@ function runImport(): ImportOutput {
   checkPinnedVersions(envoyModule);
   const rawFiles = collectDescriptorFiles(modules);
   const { loadable, missingImportOf } = candidateFiles(rawFiles);
-  const decode = createDescriptorDecoder(rawFiles, [...rawFiles.keys()].filter((name) => declaresOptions(rawFiles.get(name)!)));
+  const decode = createDescriptorDecoder(
+    rawFiles,
+    [...rawFiles.keys()].filter((name) => declaresOptions(rawFiles.get(name)!)),
+  );
   const decoded = importClosure([...loadable, ...WELL_KNOWN_FILES], rawFiles).map((name) => decode(rawFiles.get(name)!));
   const model = new ApiModel(decoded);
   const kept = reachableFrom(model, [...configTypes(model, loadable), ...WELL_KNOWN_TYPES]);
@@ -135,7 +153,10 @@ function runImport(): ImportOutput {
     rootType: BOOTSTRAP_TYPE,
   });
   return {
-    files: new Map([[API_FILE, apiJson], [TYPES_FILE, types.text]]),
+    files: new Map([
+      [API_FILE, apiJson],
+      [TYPES_FILE, types.text],
+    ]),
     summary:
       `${kept.size} types from ${loadable.length} files (${missingImportOf.size} skipped for missing imports); ` +
       `envoy-api.json ${kilobytes(apiJson)}, envoy-types.ts ${kilobytes(types.text)} (${types.interfaceCount} interfaces, ${types.anyMemberCount} Any @types)`,
@@ -178,7 +199,9 @@ function candidateFiles(files: ReadonlyMap<string, Buffer>): { loadable: string[
     if (!bytes) return name;
     if (visiting.has(name)) return undefined;
     visiting.add(name);
-    const missing = readFileHeader(bytes).dependency.map((dep) => firstMissing(dep, visiting)).find(Boolean);
+    const missing = readFileHeader(bytes)
+      .dependency.map((dep) => firstMissing(dep, visiting))
+      .find(Boolean);
     visiting.delete(name);
     memo.set(name, missing);
     return missing;

@@ -32,9 +32,7 @@ export function contextsOf(kubeconfigJson: string): { current?: string; contexts
 /** How an environment's cluster is recognised, in words, for error messages. */
 export function describeCluster(environment: Environment): string {
   const { cluster } = environment.config;
-  return cluster.kubeContext
-    ? `the kube context "${cluster.kubeContext}" (cluster.kubeContext)`
-    : `EKS cluster ${cluster.name} in ${cluster.region}`;
+  return cluster.kubeContext ? `the kube context "${cluster.kubeContext}" (cluster.kubeContext)` : `EKS cluster ${cluster.name} in ${cluster.region}`;
 }
 
 /** True when `context` is the environment's cluster. */

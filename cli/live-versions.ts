@@ -3,8 +3,8 @@
 // interface stays on loopback), against the version the environment's committed output holds.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { LIVE_FILES, LIVE_VERSION_STATS, LiveFile } from '../envoy/live';
+import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { LIVE_FILES, LIVE_VERSION_STATS, type LiveFile } from '../envoy/live';
 import { EDGE_NAMES } from '../k8s/names';
 
 export type LiveVersions = Record<LiveFile, string | undefined>;
@@ -45,7 +45,10 @@ export function formatLiveVersions(rows: readonly { pod: string; versions?: Live
   const widths = table[0].map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length)));
   const lines = table.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('  '));
   const behind = rows.filter((r) => !r.versions || FILES.some((f) => r.versions![f] !== git[f])).length;
-  lines.push(behind ? `${behind} of ${rows.length} replicas do not serve git's live config yet (the kubelet updates a mounted ConfigMap within about a minute; longer: see EnvoyLiveConfigRejected in docs/monitoring.md)`
-    : `all ${rows.length} replicas serve git's live config`);
+  lines.push(
+    behind
+      ? `${behind} of ${rows.length} replicas do not serve git's live config yet (the kubelet updates a mounted ConfigMap within about a minute; longer: see EnvoyLiveConfigRejected in docs/monitoring.md)`
+      : `all ${rows.length} replicas serve git's live config`,
+  );
   return lines;
 }

@@ -1,5 +1,5 @@
 // Config errors read alike wherever they come from: `field: got <value>; allowed: <what>`.
-import { z } from 'zod';
+import type { z } from 'zod';
 
 /** Thrown for an invalid config; its message lists every problem, one per line. */
 export class ConfigError extends Error {
@@ -38,9 +38,7 @@ export function formatConfigIssues(issues: readonly z.core.$ZodIssue[], schema: 
     if (issue.code === 'unrecognized_keys') {
       const where = issue.path.length ? `${field}.` : '';
       const allowed = allowedKeysAt(schema, issue.path);
-      return issue.keys
-        .map((key) => `${where}${key}: unknown key "${key}"; allowed keys here: ${allowed.join(', ')}`)
-        .join('\n  - ');
+      return issue.keys.map((key) => `${where}${key}: unknown key "${key}"; allowed keys here: ${allowed.join(', ')}`).join('\n  - ');
     }
     if (issue.code === 'invalid_key') {
       // A map key Kubernetes would refuse: name the map, show the key, and say what a key may be.

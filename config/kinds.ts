@@ -9,10 +9,7 @@ function allowing<T extends z.ZodType>(schema: T, allowed: string): T {
 
 export const int = (min: number, max: number) => {
   const allowed = `an integer from ${min} to ${max}`;
-  return allowing(
-    z.number({ error: allowed }).int({ error: allowed }).min(min, { error: allowed }).max(max, { error: allowed }),
-    allowed,
-  );
+  return allowing(z.number({ error: allowed }).int({ error: allowed }).min(min, { error: allowed }).max(max, { error: allowed }), allowed);
 };
 
 export const port = () => int(1, 65535);

@@ -4,11 +4,11 @@
 // value, the field, the value as typed and what is allowed.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { Document, isAlias, isMap as isYamlMap, isScalar, isSeq, Node, parseDocument } from 'yaml';
-import { z } from 'zod';
+import { type Document, isAlias, isScalar, isSeq, isMap as isYamlMap, type Node, parseDocument } from 'yaml';
+import type { z } from 'zod';
 import { AsTyped, ConfigError, describeValue, formatConfigIssues } from './errors';
 import { crossEnvironmentProblems, crossFieldProblems } from './rules';
-import { configSchema, EdgeConfig } from './schema';
+import { configSchema, type EdgeConfig } from './schema';
 
 /**
  * The config folder: config/ beside this file, or $EDGE_CONFIG_DIR (to try a config without touching
@@ -64,7 +64,11 @@ export function loadEnvironments(configDir: string = DEFAULT_CONFIG_DIR): Loaded
   const envDir = path.join(configDir, ENVIRONMENTS_DIR);
   const problems: string[] = [];
   const base = readConfigFile(baseFile, shown(baseFile), problems);
-  const envFiles = existsSync(envDir) ? readdirSync(envDir).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
+  const envFiles = existsSync(envDir)
+    ? readdirSync(envDir)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort()
+    : [];
   if (!envFiles.length) {
     problems.push(`${shown(envDir)}/: no environment files; allowed: one <name>.yaml per environment, such as prod.yaml`);
   }
@@ -80,7 +84,9 @@ export function loadEnvironments(configDir: string = DEFAULT_CONFIG_DIR): Loaded
     }
     fileOf.set(name, file);
     if (!ENVIRONMENT_NAME.test(name)) {
-      problems.push(`${shown(file)}: environment name ${describeValue(name)}; allowed: 1-20 lowercase letters, digits or "-", starting and ending with a letter or digit`);
+      problems.push(
+        `${shown(file)}: environment name ${describeValue(name)}; allowed: 1-20 lowercase letters, digits or "-", starting and ending with a letter or digit`,
+      );
       continue;
     }
     const overlay = readConfigFile(file, shown(file), problems);

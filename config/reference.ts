@@ -1,6 +1,6 @@
 // The configuration reference (docs/configuration.md), generated from the schema: each field's
 // path, default, what it allows and what it means, so a default can never drift from its docs.
-import { z } from 'zod';
+import type { z } from 'zod';
 import { configSchema } from './schema';
 
 export interface FieldDoc {
@@ -47,9 +47,7 @@ function fieldsOf(schema: z.core.$ZodType, prefix: string, defaults: unknown): F
 /** The defaults as a user writes them (before transforms), read from each field's prefault. */
 function inputDefaults(schema: z.core.$ZodType): unknown {
   const shape = shapeOf(schema);
-  return Object.fromEntries(
-    Object.entries(shape).map(([key, field]) => [key, isSection(field) ? inputDefaults(field) : prefaultOf(field)]),
-  );
+  return Object.fromEntries(Object.entries(shape).map(([key, field]) => [key, isSection(field) ? inputDefaults(field) : prefaultOf(field)]));
 }
 
 function prefaultOf(schema: z.core.$ZodType): unknown {
@@ -86,7 +84,12 @@ function unwrapped(schema: z.core.$ZodType): z.core.$ZodType[] {
 }
 
 function metaOf(schema: z.core.$ZodType): Meta {
-  return Object.assign({}, ...unwrapped(schema).reverse().map((s) => (s as z.ZodType).meta() ?? {})) as Meta;
+  return Object.assign(
+    {},
+    ...unwrapped(schema)
+      .reverse()
+      .map((s) => (s as z.ZodType).meta() ?? {}),
+  ) as Meta;
 }
 
 /**
@@ -101,10 +104,10 @@ export function renderConfigurationReference(applies: (field: string) => string)
     '',
     '`config/base.yaml` holds what every environment shares; `config/environments/<name>.yaml` holds only what',
     'differs for one environment, merged over the base (maps key by key; lists and `backend.selector` whole).',
-    'A new environment\'s file must set its own `cluster.name`, `cluster.region`, `cluster.vpcId`, `cluster.vpcCidr` and',
-    '`gitops.destinationName`, and `gitops.argocdEnvironment` when Argo CD runs in another environment\'s cluster',
+    "A new environment's file must set its own `cluster.name`, `cluster.region`, `cluster.vpcId`, `cluster.vpcCidr` and",
+    "`gitops.destinationName`, and `gitops.argocdEnvironment` when Argo CD runs in another environment's cluster",
     '(the README\'s "A new environment" has a file to copy); the defaults would make it share a cluster with another.',
-    'Every other field is optional: an unset field takes its default, the seed\'s value. Unknown keys are errors,',
+    "Every other field is optional: an unset field takes its default, the seed's value. Unknown keys are errors,",
     'and every invalid value stops synthesis with `field: got <value>; allowed: <what>` before anything',
     'is written. A file may hold at most 1 MiB, a string at most 16,384 characters, each key once; keys such as',
     '`__proto__`, `constructor` and `prototype` are refused anywhere, and YAML aliases expand at most 100 times.',
@@ -120,7 +123,7 @@ export function renderConfigurationReference(applies: (field: string) => string)
   for (const section of configReference()) {
     lines.push(`## \`${section.name}\``, '', section.description, '', '| field | default | allowed | applies | meaning |', '|---|---|---|---|---|');
     for (const f of section.fields) {
-      lines.push(`| \`${f.path}\` | ${formatDefault(f.default)} | ${escape(f.allowed)} | ${applies(f.path)} | ${escape(f.description)} |`);
+      lines.push(`| \`${f.path}\` | ${formatDefault(f.default)} | ${escapeCell(f.allowed)} | ${applies(f.path)} | ${escapeCell(f.description)} |`);
     }
     lines.push('');
   }
@@ -133,6 +136,6 @@ function formatDefault(value: unknown): string {
   return `\`${typeof value === 'string' ? value : JSON.stringify(value)}\``;
 }
 
-function escape(text: string): string {
+function escapeCell(text: string): string {
   return text.replace(/\|/g, '\\|');
 }

@@ -9,15 +9,14 @@ function described<T extends z.ZodType>(kind: T, description: string, extra: { d
   return kind.meta({ ...kind.meta(), description, ...extra }) as T;
 }
 
-const section = <T extends z.core.$ZodLooseShape>(description: string, shape: T) =>
-  described(z.strictObject(shape), description);
+const section = <T extends z.core.$ZodLooseShape>(description: string, shape: T) => described(z.strictObject(shape), description);
 
 const EXACT_VERSION = /^\d+\.\d+\.\d+$/;
 
 const cluster = section('The EKS cluster.', {
   name: described(
     matching(/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/, 'an EKS cluster name: 1-100 letters, digits, "-" or "_", starting with a letter or digit'),
-    'EKS cluster name, in the controller\'s Helm values and the eksctl file.',
+    "EKS cluster name, in the controller's Helm values and the eksctl file.",
   ).prefault('envoy-poc'),
   region: described(
     matching(
@@ -33,7 +32,7 @@ const cluster = section('The EKS cluster.', {
   vpcCidr: described(cidr(), 'VPC CIDR; the default client range of the NetworkPolicy (the ALB lives there).').prefault('10.0.0.0/16'),
   controlPlaneCidrs: described(
     z.array(cidr(), { error: 'a list of IPv4 CIDRs' }).min(1, { error: 'at least one CIDR' }).meta({ allowed: 'a list of IPv4 CIDRs, at least one' }),
-    'The subnets of the cluster\'s control-plane network interfaces (those given when the cluster was made): the API server\'s pod proxy (npm run status) reaches Envoy\'s ready port from there. The kubelet\'s probes need no rule: the VPC CNI\'s policy agent always admits the node\'s own address. Default: [cluster.vpcCidr].',
+    "The subnets of the cluster's control-plane network interfaces (those given when the cluster was made): the API server's pod proxy (npm run status) reaches Envoy's ready port from there. The kubelet's probes need no rule: the VPC CNI's policy agent always admits the node's own address. Default: [cluster.vpcCidr].",
   ).optional(),
   kubeContext: described(
     matching(/^\S{1,253}$/, 'a kube context name, as `kubectl config get-contexts` lists it'),
@@ -54,7 +53,7 @@ const backend = section('The WebSocket server, deployed by another part of the p
     'Labels of the WebSocket pods.',
   ).prefault({ app: 'envoy-poc-app-server' }),
   port: described(port(), 'WebSocket port of the pods.').prefault(8080),
-  healthPort: described(port(), 'Port of the pods\' health endpoint.').prefault(8081),
+  healthPort: described(port(), "Port of the pods' health endpoint.").prefault(8081),
   healthPath: described(
     matching(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, 'an absolute URL path such as /health'),
     'Path Envoy health-checks on each pod; 200-399 is healthy.',
@@ -68,17 +67,17 @@ const rateLimit = section('The fleet rate limit on new WebSockets: totals for al
   ).prefault(10),
   tokensPerFill: described(
     int(0, 1_000_000),
-    'Tokens added to the fleet bucket every fill interval (0 is refused by Envoy\'s own rule, through the Envoy validator).',
+    "Tokens added to the fleet bucket every fill interval (0 is refused by Envoy's own rule, through the Envoy validator).",
   ).prefault(1),
   fillInterval: described(duration(50, 3_600_000), 'Fleet fill interval.').prefault('1s'),
 });
 
 const perClient = section(
-  'Each client\'s own bucket for new WebSockets, beside the fleet bucket. The client is the address the ALB appends to X-Forwarded-For (one trusted hop); what the client sends there itself changes nothing. A refused client spends no fleet token.',
+  "Each client's own bucket for new WebSockets, beside the fleet bucket. The client is the address the ALB appends to X-Forwarded-For (one trusted hop); what the client sends there itself changes nothing. A refused client spends no fleet token.",
   {
     maxTokens: described(int(1, 1_000_000), 'Burst of new WebSockets one client may open.').prefault(5),
-    tokensPerFill: described(int(1, 1_000_000), 'Tokens added to each client\'s bucket every fill interval.').prefault(1),
-    fillInterval: described(duration(50, 3_600_000), 'Fill interval of each client\'s bucket.').prefault('5s'),
+    tokensPerFill: described(int(1, 1_000_000), "Tokens added to each client's bucket every fill interval.").prefault(1),
+    fillInterval: described(duration(50, 3_600_000), "Fill interval of each client's bucket.").prefault('5s'),
     maxClients: described(
       int(1, 1_000_000),
       'Clients each replica keeps a bucket for (least recently used first out; a client pushed out starts again with a full bucket).',
@@ -86,7 +85,7 @@ const perClient = section(
   },
 );
 
-const plainHttp = section('Plain HTTP requests (not upgrades): a backend pool of their own, so they can never hold the WebSockets\' slots.', {
+const plainHttp = section("Plain HTTP requests (not upgrades): a backend pool of their own, so they can never hold the WebSockets' slots.", {
   maxConnections: described(
     int(1, 1_000_000),
     'Fleet cap on backend connections for plain HTTP requests, split over the replicas (rounded down, at least 1 each); beside envoy.connections.maxTotal, never part of it. Up to 8 requests per connection may wait for one.',
@@ -102,7 +101,7 @@ const connections = section('Caps on backend connections: fleet totals, split ev
   maxPerBackendPod: described(int(1, 1_000_000), 'Fleet cap on connections to one backend pod.').prefault(2),
   queueTimeout: described(
     duration(1000, 60_000),
-    'How long an upgrade may wait for a free backend slot before a 503 (the upgrade route\'s timeout, which ends at the 101).',
+    "How long an upgrade may wait for a free backend slot before a 503 (the upgrade route's timeout, which ends at the 101).",
   ).prefault('5s'),
 });
 
@@ -113,19 +112,19 @@ const healthCheck = section('Active health checks of each backend pod.', {
   unhealthyThreshold: described(int(1, 10), 'Consecutive failures (any status outside 200-399, or no answer) to mark a pod unhealthy.').prefault(3),
   noTrafficInterval: described(
     duration(0, 300_000),
-    'Interval while the cluster has had no traffic yet (Envoy\'s rule, > 0, is checked by the Envoy validator).',
+    "Interval while the cluster has had no traffic yet (Envoy's rule, > 0, is checked by the Envoy validator).",
   ).prefault('10s'),
 });
 
-const resources = section('The Envoy container\'s resources.', {
+const resources = section("The Envoy container's resources.", {
   cpuLimit: described(cpu(), 'CPU limit; also sets --concurrency (1 worker per whole CPU, at least 1).').prefault('250m'),
-  memoryLimit: described(memory(), 'Memory limit; the overload manager\'s heap ceiling is 80% of it.').prefault('256Mi'),
+  memoryLimit: described(memory(), "Memory limit; the overload manager's heap ceiling is 80% of it.").prefault('256Mi'),
   cpuRequest: described(cpu(), 'CPU request.').prefault('250m'),
   memoryRequest: described(memory(), 'Memory request.').prefault('256Mi'),
 });
 
 const envoy = section('Envoy, the WebSocket edge.', {
-  namespace: described(dnsLabel(), 'Namespace for Envoy\'s objects.').prefault('envoy-proxy'),
+  namespace: described(dnsLabel(), "Namespace for Envoy's objects.").prefault('envoy-proxy'),
   image: described(
     matching(
       /^[a-z0-9]+([._/-][a-z0-9]+)*(:([a-z]+-)?v?\d+\.\d+\.\d+|@sha256:[a-f0-9]{64})$/,
@@ -137,7 +136,7 @@ const envoy = section('Envoy, the WebSocket edge.', {
   resources: resources.prefault({}),
   listenerPort: described(int(1024, 65535), 'Unprivileged port of the WebSocket listener (Service port 80 maps to it).').prefault(8080),
   readyPort: described(int(1024, 65535), '/ready and the read-only admin pages, for probes and the ALB health check.').prefault(9901),
-  adminPort: described(int(1024, 65535), 'Envoy\'s admin interface, bound to 127.0.0.1 only.').prefault(19000),
+  adminPort: described(int(1024, 65535), "Envoy's admin interface, bound to 127.0.0.1 only.").prefault(19000),
   runAsUser: described(int(1, 2_147_483_647), 'uid and gid of the Envoy process.').prefault(1000),
   streamIdleTimeout: described(
     duration(1000, 86_400_000),
@@ -151,7 +150,7 @@ const envoy = section('Envoy, the WebSocket edge.', {
     duration(1000, 3_600_000),
     'The most a plain HTTP request (not an upgrade) may take, a wait for a backend slot included; then 504.',
   ).prefault('15s'),
-  drainTime: described(duration(1000, 600_000), 'Envoy\'s --drain-time-s.').prefault('15s'),
+  drainTime: described(duration(1000, 600_000), "Envoy's --drain-time-s.").prefault('15s'),
   maxDownstreamConnections: described(
     int(1, 10_000_000),
     'Fleet cap on client connections (overload manager), split per replica (rounded down); /ready is exempt.',
@@ -161,7 +160,10 @@ const envoy = section('Envoy, the WebSocket edge.', {
   allowedOrigins: described(
     z
       .array(
-        matching(/^(\*|https?:\/\/[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?)$/, 'an origin such as https://app.example.com (scheme and host, lower case, an optional port, no path), or "*"'),
+        matching(
+          /^(\*|https?:\/\/[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?)$/,
+          'an origin such as https://app.example.com (scheme and host, lower case, an optional port, no path), or "*"',
+        ),
         { error: 'a list of origins' },
       )
       .min(1, { error: 'at least one origin' })
@@ -176,23 +178,17 @@ const envoy = section('Envoy, the WebSocket edge.', {
   plainHttp: plainHttp.prefault({}),
   readyMaxConnections: described(
     int(8, 100_000),
-    'Per replica: open connections to the ready port (probes, the ALB\'s health checks, the scraper). It is exempt from the client connection cap, so it has a cap of its own.',
+    "Per replica: open connections to the ready port (probes, the ALB's health checks, the scraper). It is exempt from the client connection cap, so it has a cap of its own.",
   ).prefault(64),
   connections: connections.prefault({}),
   healthCheck: healthCheck.prefault({}),
-  dnsRefreshRate: described(
-    duration(1000, 300_000),
-    'How often Envoy re-resolves the backend\'s headless Service (its peers: every 1 s).',
-  ).prefault('5s'),
+  dnsRefreshRate: described(duration(1000, 300_000), "How often Envoy re-resolves the backend's headless Service (its peers: every 1 s).").prefault('5s'),
 });
 
 const alb = section('The ALB that the AWS Load Balancer Controller makes from our Ingress.', {
   scheme: described(oneOf(['internet-facing', 'internal'] as const), 'ALB scheme.').prefault('internet-facing'),
   idleTimeoutSeconds: described(int(1, 4000), 'ALB idle timeout; the ALB default of 60 s drops idle WebSockets.').prefault(3600),
-  deregistrationDelaySeconds: described(
-    int(0, 3600),
-    'How long the ALB keeps a leaving pod\'s WebSockets; the pod\'s shutdown waits for it.',
-  ).prefault(120),
+  deregistrationDelaySeconds: described(int(0, 3600), "How long the ALB keeps a leaving pod's WebSockets; the pod's shutdown waits for it.").prefault(120),
   certificateArn: described(
     matching(
       /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[A-Za-z0-9-]+$/,
@@ -206,18 +202,18 @@ const alb = section('The ALB that the AWS Load Balancer Controller makes from ou
   ).prefault(false),
   sslPolicy: described(
     matching(/^ELBSecurityPolicy-[A-Za-z0-9-]+$/, 'an ALB security policy name such as ELBSecurityPolicy-TLS13-1-2-2021-06'),
-    'TLS policy of the HTTPS listener (the controller\'s own default, ELBSecurityPolicy-2016-08, still allows TLS 1.0).',
+    "TLS policy of the HTTPS listener (the controller's own default, ELBSecurityPolicy-2016-08, still allows TLS 1.0).",
   ).prefault('ELBSecurityPolicy-TLS13-1-2-2021-06'),
   wafAclArn: described(
-    matching(/^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/[A-Za-z0-9_-]+\/[a-f0-9-]+$/, 'a regional AWS WAF web ACL ARN such as arn:aws:wafv2:us-east-1:123456789012:regional/webacl/edge/…'),
+    matching(
+      /^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/[A-Za-z0-9_-]+\/[a-f0-9-]+$/,
+      'a regional AWS WAF web ACL ARN such as arn:aws:wafv2:us-east-1:123456789012:regional/webacl/edge/…',
+    ),
     'AWS WAF web ACL to attach to the ALB (rate-based rules per IP, AWS managed rule groups). None by default.',
   ).optional(),
   allowedCidrs: described(
-    z
-      .array(cidr(), { error: 'a list of IPv4 CIDRs' })
-      .min(1, { error: 'at least one CIDR' })
-      .meta({ allowed: 'a list of IPv4 CIDRs, at least one' }),
-    'The ALB\'s subnets: the only sources the NetworkPolicy admits to Envoy\'s WebSocket port (and, with cluster.controlPlaneCidrs and the scraper, its ready port). Default: [cluster.vpcCidr].',
+    z.array(cidr(), { error: 'a list of IPv4 CIDRs' }).min(1, { error: 'at least one CIDR' }).meta({ allowed: 'a list of IPv4 CIDRs, at least one' }),
+    "The ALB's subnets: the only sources the NetworkPolicy admits to Envoy's WebSocket port (and, with cluster.controlPlaneCidrs and the scraper, its ready port). Default: [cluster.vpcCidr].",
   ).optional(),
 });
 
@@ -227,15 +223,12 @@ const lbController = section('The AWS Load Balancer Controller, delivered by Arg
     'Exact version of the aws-load-balancer-controller chart from eks-charts.',
   ).prefault('3.5.0'),
   releaseName: described(dnsLabel(), 'Helm release name.').prefault('aws-load-balancer-controller'),
-  serviceAccountName: described(
-    dnsLabel(),
-    'Service account, in both eksctl (which creates it) and the Helm values (serviceAccount.create: false).',
-  ).prefault('aws-load-balancer-controller'),
+  serviceAccountName: described(dnsLabel(), 'Service account, in both eksctl (which creates it) and the Helm values (serviceAccount.create: false).').prefault(
+    'aws-load-balancer-controller',
+  ),
   replicas: described(int(1, 10), 'Controller replicas (with a PodDisruptionBudget).').prefault(2),
   certManager: described(bool(), 'Let cert-manager (already installed) issue the webhook certificate.').prefault(false),
-  identity: described(oneOf(['irsa', 'podIdentity'] as const), 'How the controller gets AWS credentials: IRSA or EKS Pod Identity.').prefault(
-    'irsa',
-  ),
+  identity: described(oneOf(['irsa', 'podIdentity'] as const), 'How the controller gets AWS credentials: IRSA or EKS Pod Identity.').prefault('irsa'),
   values: described(
     z.record(z.string(), z.unknown(), { error: 'a map of chart values' }).meta({ allowed: 'a map of chart values' }),
     'Extra chart values; keys this project sets are refused.',
@@ -247,9 +240,7 @@ const gitops = section('Argo CD, which syncs the outputs to the cluster.', {
     matching(/^(https:\/\/[^\s]+|ssh:\/\/[^\s]+|git@[^\s:]+:[^\s]+)$/, 'a Git URL: https://…, ssh://… or git@host:org/repo.git'),
     'Your clone of this repository.',
   ).prefault('https://github.com/example-org/envoy-websocket-edge.git'),
-  targetRevision: described(matching(/^[A-Za-z0-9._\/-]{1,200}$/, 'a branch, tag or commit such as main'), 'Branch Argo CD follows.').prefault(
-    'main',
-  ),
+  targetRevision: described(matching(/^[A-Za-z0-9._/-]{1,200}$/, 'a branch, tag or commit such as main'), 'Branch Argo CD follows.').prefault('main'),
   argocdNamespace: described(dnsLabel(), 'Where Argo CD runs; the same for every environment (argocd/ is shared).').prefault('argocd'),
   project: described(
     dnsLabel(),
@@ -258,28 +249,29 @@ const gitops = section('Argo CD, which syncs the outputs to the cluster.', {
   ).prefault('envoy-edge'),
   destinationName: described(
     dnsLabel(),
-    'Argo CD\'s name for this environment\'s cluster: in-cluster when Argo CD runs in it, else the name given to `argocd cluster add`.',
+    "Argo CD's name for this environment's cluster: in-cluster when Argo CD runs in it, else the name given to `argocd cluster add`.",
   ).prefault('in-cluster'),
   automatedSync: described(bool(), 'Argo CD syncs every push by itself; false: a person presses Sync.').prefault(true),
   selfHeal: described(bool(), 'With automated sync, Argo CD undoes changes made in the cluster by hand.').prefault(true),
   prune: described(bool(), 'With automated sync, Argo CD deletes objects that left the synthesized files.').prefault(true),
   argocdEnvironment: described(
     matching(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'the name of an environment (a file in config/environments/)'),
-    'The environment whose cluster runs Argo CD, for the day-2 commands. Unset: this environment\'s own cluster.',
+    "The environment whose cluster runs Argo CD, for the day-2 commands. Unset: this environment's own cluster.",
   ).optional(),
 });
 
 const labelMap = (description: string) =>
   described(
-    z
-      .record(labelKey(), labelValue(), { error: 'a map of label keys to label values' })
-      .meta({ allowed: 'a map of label keys to label values' }),
+    z.record(labelKey(), labelValue(), { error: 'a map of label keys to label values' }).meta({ allowed: 'a map of label keys to label values' }),
     description,
   );
 
 const alerts = section('Alert thresholds: a team tunes these to what its clients tolerate.', {
   rateLimitedRatio: described(
-    z.number({ error: 'a number above 0 and at most 1' }).gt(0, { error: 'a number above 0 and at most 1' }).max(1, { error: 'a number above 0 and at most 1' })
+    z
+      .number({ error: 'a number above 0 and at most 1' })
+      .gt(0, { error: 'a number above 0 and at most 1' })
+      .max(1, { error: 'a number above 0 and at most 1' })
       .meta({ allowed: 'a number above 0 and at most 1' }),
     'EnvoyUpgradesRateLimited fires when this share of WebSocket upgrades gets 429, over 5 minutes.',
   ).prefault(0.25),
@@ -299,17 +291,17 @@ const alerts = section('Alert thresholds: a team tunes these to what its clients
 });
 
 const monitoring = section('Monitoring as code: a PodMonitor, a PrometheusRule and a Grafana dashboard (Prometheus Operator).', {
-  enabled: described(bool(), 'Emit the monitoring objects; the cluster needs the Prometheus Operator\'s CRDs.').prefault(false),
+  enabled: described(bool(), "Emit the monitoring objects; the cluster needs the Prometheus Operator's CRDs.").prefault(false),
   scrapeInterval: described(duration(1000, 300_000), 'How often Prometheus scrapes each Envoy pod.').prefault('30s'),
   scraperNamespace: described(dnsLabel(), 'Namespace of the Prometheus pods; the NetworkPolicy admits them to the ready port.').prefault('monitoring'),
   scraperPodLabels: labelMap('Labels of the Prometheus pods, to admit only them from that namespace. Empty: the whole namespace.').prefault({}),
-  labels: labelMap('Labels on the PodMonitor and PrometheusRule, for your Prometheus\'s selectors (kube-prometheus-stack: release: <its release>).').prefault({}),
-  dashboardNamespace: described(
-    dnsLabel(),
-    'Namespace of the dashboard ConfigMap (where Grafana\'s sidecar looks).',
-    { defaultText: 'envoy.namespace' },
-  ).optional(),
-  dashboardLabels: labelMap('Labels that make Grafana\'s sidecar load the dashboard.').prefault({ grafana_dashboard: '1' }),
+  labels: labelMap("Labels on the PodMonitor and PrometheusRule, for your Prometheus's selectors (kube-prometheus-stack: release: <its release>).").prefault(
+    {},
+  ),
+  dashboardNamespace: described(dnsLabel(), "Namespace of the dashboard ConfigMap (where Grafana's sidecar looks).", {
+    defaultText: 'envoy.namespace',
+  }).optional(),
+  dashboardLabels: labelMap("Labels that make Grafana's sidecar load the dashboard.").prefault({ grafana_dashboard: '1' }),
   alerts: alerts.prefault({}),
 });
 

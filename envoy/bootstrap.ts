@@ -11,7 +11,7 @@ import type { Bootstrap } from '../imports/envoy-types';
 import { adminCluster } from './clusters';
 import { processLimits } from './limits';
 import { readyListener, websocketListener } from './listeners';
-import { buildLiveResources, EnvoyLiveResources, liveConfigSource } from './live';
+import { buildLiveResources, type EnvoyLiveResources, liveConfigSource } from './live';
 import { ENVOY_NAMES } from './names';
 import { overloadManager } from './overload';
 import { socketAddress } from './proto';
@@ -89,9 +89,7 @@ export function inlineEnvoyConfig({ bootstrap, live }: EnvoyConfig): Bootstrap {
   const inline: Bootstrap = structuredClone(bootstrap);
   delete inline.dynamic_resources;
   inline.layered_runtime = {
-    layers: (inline.layered_runtime?.layers ?? []).map((layer) =>
-      layer.rtds_layer ? { name: layer.name, static_layer: { ...live.runtime.layer } } : layer,
-    ),
+    layers: (inline.layered_runtime?.layers ?? []).map((layer) => (layer.rtds_layer ? { name: layer.name, static_layer: { ...live.runtime.layer } } : layer)),
   };
   const hcm = inline.static_resources!.listeners![0].filter_chains![0].filters![0].typed_config as Record<string, unknown>;
   delete hcm.rds;

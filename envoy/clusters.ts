@@ -97,7 +97,9 @@ export function backendCluster(config: BackendClusterInput, limits: Pick<Backend
  * update keeps the cluster object, so connections already open keep counting against the new caps
  * (measured on 1.40.0: with 2 open and the cap raised to 3, exactly one more was admitted).
  */
-export function backendCapsRuntime(limits: Pick<BackendLimits, 'maxConnections' | 'maxPendingRequests' | 'plainMaxConnections' | 'plainMaxPendingRequests'>): Record<string, number> {
+export function backendCapsRuntime(
+  limits: Pick<BackendLimits, 'maxConnections' | 'maxPendingRequests' | 'plainMaxConnections' | 'plainMaxPendingRequests'>,
+): Record<string, number> {
   const key = (priority: string, threshold: string) => `circuit_breakers.${ENVOY_NAMES.backendCluster}.${priority}.${threshold}`;
   return {
     [key('default', 'max_connections')]: limits.maxConnections,

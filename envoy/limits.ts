@@ -47,8 +47,7 @@ export function backendLimits(envoy: Pick<EdgeConfig['envoy'], 'replicas' | 'rat
     plainMaxPendingRequests: plainMaxConnections * PLAIN_PENDING_PER_CONNECTION,
     maxConnections: connections.maxTotal / replicas,
     maxConnectionsPerBackendPod: connections.maxPerBackendPod / replicas,
-    maxPendingRequests:
-      rateLimit.maxTokens + Math.ceil(connections.queueTimeout / rateLimit.fillInterval) * rateLimit.tokensPerFill,
+    maxPendingRequests: rateLimit.maxTokens + Math.ceil(connections.queueTimeout / rateLimit.fillInterval) * rateLimit.tokensPerFill,
   };
 }
 

@@ -2,10 +2,10 @@
 // waits) and the ready listener (/ready and the read-only admin pages, for probes and the ALB).
 import type { EdgeConfig } from '../config/schema';
 import type {
-  AnyOf,
   envoy_config_accesslog_v3_AccessLog as AccessLog,
-  envoy_config_listener_v3_Listener as Listener,
+  AnyOf,
   envoy_config_route_v3_HeaderMatcher as HeaderMatcher,
+  envoy_config_listener_v3_Listener as Listener,
   envoy_extensions_filters_network_http_connection_manager_v3_ResponseMapper as ResponseMapper,
 } from '../imports/envoy-types';
 import { liveConfigSource } from './live';
@@ -90,10 +90,7 @@ function queueTimeoutAsUnavailable(): ResponseMapper {
   return {
     filter: {
       and_filter: {
-        filters: [
-          { response_flag_filter: { flags: ['UT'] } },
-          { header_filter: { header: upgradeIsWebsocket() } },
-        ],
+        filters: [{ response_flag_filter: { flags: ['UT'] } }, { header_filter: { header: upgradeIsWebsocket() } }],
       },
     },
     status_code: 503,

@@ -37,13 +37,17 @@ export function shutdownTiming(config: EdgeConfig): ShutdownTiming {
 export function envoyArgs(config: EdgeConfig): string[] {
   const { concurrency } = processLimits(config.envoy);
   return [
-    '--config-path', `${EDGE_NAMES.bootstrapDir}/${EDGE_NAMES.bootstrapFile}`,
+    '--config-path',
+    `${EDGE_NAMES.bootstrapDir}/${EDGE_NAMES.bootstrapFile}`,
     // One worker per whole CPU of the limit (250m gives 1); Envoy's default is one per host core.
-    '--concurrency', String(concurrency),
+    '--concurrency',
+    String(concurrency),
     // Hot restart needs shared memory and a restarter process; Kubernetes replaces pods instead.
     '--disable-hot-restart',
-    '--drain-time-s', String(shutdownTiming(config).drainSeconds),
-    '--log-level', 'info',
+    '--drain-time-s',
+    String(shutdownTiming(config).drainSeconds),
+    '--log-level',
+    'info',
   ];
 }
 
@@ -90,78 +94,74 @@ export function envoyPodTemplate(config: EdgeConfig, bootstrapText: string): k8s
     labelSelector: { matchLabels: podLabels },
   });
   return {
-      metadata: {
-        labels: podLabels,
-        // A change of the static bootstrap changes this hash, which rolls the pods; the live ConfigMap is not in it.
-        annotations: { [BOOTSTRAP_HASH_ANNOTATION]: createHash('sha256').update(bootstrapText).digest('hex') },
+    metadata: {
+      labels: podLabels,
+      // A change of the static bootstrap changes this hash, which rolls the pods; the live ConfigMap is not in it.
+      annotations: { [BOOTSTRAP_HASH_ANNOTATION]: createHash('sha256').update(bootstrapText).digest('hex') },
+    },
+    spec: {
+      serviceAccountName: EDGE_NAMES.serviceAccount,
+      automountServiceAccountToken: false,
+      terminationGracePeriodSeconds: timing.terminationGracePeriodSeconds,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: envoy.runAsUser,
+        runAsGroup: envoy.runAsUser,
+        seccompProfile: { type: 'RuntimeDefault' },
       },
-      spec: {
-        serviceAccountName: EDGE_NAMES.serviceAccount,
-        automountServiceAccountToken: false,
-        terminationGracePeriodSeconds: timing.terminationGracePeriodSeconds,
-        securityContext: {
-          runAsNonRoot: true,
-          runAsUser: envoy.runAsUser,
-          runAsGroup: envoy.runAsUser,
-          seccompProfile: { type: 'RuntimeDefault' },
-        },
-        topologySpreadConstraints: [
-          spread('topology.kubernetes.io/zone', 'ScheduleAnyway'),
-          spread('kubernetes.io/hostname', 'DoNotSchedule'),
-        ],
-        containers: [
-          {
-            name: 'envoy',
-            image: envoy.image,
-            imagePullPolicy: 'IfNotPresent',
-            args: envoyArgs(config),
-            ports: [
-              { name: 'websocket', containerPort: envoy.listenerPort, protocol: 'TCP' },
-              { name: 'ready', containerPort: envoy.readyPort, protocol: 'TCP' },
-            ],
-            resources: {
-              limits: {
-                cpu: k8s.Quantity.fromString(envoy.resources.cpuLimit.text),
-                memory: k8s.Quantity.fromString(envoy.resources.memoryLimit.text),
-                'ephemeral-storage': k8s.Quantity.fromString(EPHEMERAL_STORAGE),
-              },
-              requests: {
-                cpu: k8s.Quantity.fromString(envoy.resources.cpuRequest.text),
-                memory: k8s.Quantity.fromString(envoy.resources.memoryRequest.text),
-                'ephemeral-storage': k8s.Quantity.fromString(EPHEMERAL_STORAGE),
-              },
+      topologySpreadConstraints: [spread('topology.kubernetes.io/zone', 'ScheduleAnyway'), spread('kubernetes.io/hostname', 'DoNotSchedule')],
+      containers: [
+        {
+          name: 'envoy',
+          image: envoy.image,
+          imagePullPolicy: 'IfNotPresent',
+          args: envoyArgs(config),
+          ports: [
+            { name: 'websocket', containerPort: envoy.listenerPort, protocol: 'TCP' },
+            { name: 'ready', containerPort: envoy.readyPort, protocol: 'TCP' },
+          ],
+          resources: {
+            limits: {
+              cpu: k8s.Quantity.fromString(envoy.resources.cpuLimit.text),
+              memory: k8s.Quantity.fromString(envoy.resources.memoryLimit.text),
+              'ephemeral-storage': k8s.Quantity.fromString(EPHEMERAL_STORAGE),
             },
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser: envoy.runAsUser,
-              runAsGroup: envoy.runAsUser,
-              allowPrivilegeEscalation: false,
-              readOnlyRootFilesystem: true,
-              privileged: false,
-              capabilities: { drop: ['ALL'] },
-              seccompProfile: { type: 'RuntimeDefault' },
+            requests: {
+              cpu: k8s.Quantity.fromString(envoy.resources.cpuRequest.text),
+              memory: k8s.Quantity.fromString(envoy.resources.memoryRequest.text),
+              'ephemeral-storage': k8s.Quantity.fromString(EPHEMERAL_STORAGE),
             },
-            readinessProbe: readyProbe(5, 2),
-            livenessProbe: readyProbe(10, 3),
-            lifecycle: {
-              // Keep serving while the ALB drains this target; it closes the WebSockets it still holds
-              // when deregistration_delay ends, and only then does Envoy get SIGTERM.
-              preStop: { exec: { command: ['sleep', String(timing.preStopSleepSeconds)] } },
-            },
-            volumeMounts: [
-              { name: 'bootstrap', mountPath: EDGE_NAMES.bootstrapDir, readOnly: true },
-              // Its own volume, not a subPath: subPath mounts never see the kubelet's updates.
-              { name: 'live', mountPath: LIVE_DIR, readOnly: true },
-              { name: 'tmp', mountPath: '/tmp' },
-            ],
           },
-        ],
-        volumes: [
-          { name: 'bootstrap', configMap: { name: EDGE_NAMES.bootstrapConfigMap } },
-          { name: 'live', configMap: { name: EDGE_NAMES.liveConfigMap } },
-          { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('16Mi') } },
-        ],
-      },
-    };
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: envoy.runAsUser,
+            runAsGroup: envoy.runAsUser,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            privileged: false,
+            capabilities: { drop: ['ALL'] },
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          readinessProbe: readyProbe(5, 2),
+          livenessProbe: readyProbe(10, 3),
+          lifecycle: {
+            // Keep serving while the ALB drains this target; it closes the WebSockets it still holds
+            // when deregistration_delay ends, and only then does Envoy get SIGTERM.
+            preStop: { exec: { command: ['sleep', String(timing.preStopSleepSeconds)] } },
+          },
+          volumeMounts: [
+            { name: 'bootstrap', mountPath: EDGE_NAMES.bootstrapDir, readOnly: true },
+            // Its own volume, not a subPath: subPath mounts never see the kubelet's updates.
+            { name: 'live', mountPath: LIVE_DIR, readOnly: true },
+            { name: 'tmp', mountPath: '/tmp' },
+          ],
+        },
+      ],
+      volumes: [
+        { name: 'bootstrap', configMap: { name: EDGE_NAMES.bootstrapConfigMap } },
+        { name: 'live', configMap: { name: EDGE_NAMES.liveConfigMap } },
+        { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('16Mi') } },
+      ],
+    },
+  };
 }
-

@@ -5,8 +5,8 @@
 import type { EdgeConfig } from '../config/schema';
 import type {
   AnyOf,
-  envoy_config_rbac_v3_Principal as Principal,
   envoy_config_route_v3_HeaderMatcher as HeaderMatcher,
+  envoy_config_rbac_v3_Principal as Principal,
   envoy_config_route_v3_RouteConfiguration as RouteConfiguration,
 } from '../imports/envoy-types';
 import { ENVOY_NAMES, TYPE } from './names';
@@ -83,8 +83,8 @@ function allowedOriginsRbac(envoy: RoutesInput): AnyOf<typeof TYPE.rbacPerRoute>
   const principals: Principal[] = [
     anyOrigin
       ? present
-      // Exact origins, case-insensitive as host names are.
-      : { header: { name: 'origin', string_match: { safe_regex: { regex: `(?i)^(${origins.map(escapeRegex).join('|')})$` } } } },
+      : // Exact origins, case-insensitive as host names are.
+        { header: { name: 'origin', string_match: { safe_regex: { regex: `(?i)^(${origins.map(escapeRegex).join('|')})$` } } } },
     ...(envoy.allowMissingOrigin ? [{ not_id: present }] : []),
   ];
   return {

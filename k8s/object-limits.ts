@@ -23,7 +23,9 @@ export function objectLimitProblems(object: K8sObject, configField: string): str
     // The API server counts the values only (measured: 1 MiB of values accepted with its key, one byte more refused).
     const size = Object.values(object.data).reduce((n, v) => n + bytes(v), 0);
     if (size > CONFIGMAP_DATA_MAX_BYTES) {
-      problems.push(problem(configField, `a ${what} of ${size} bytes`, `at most ${CONFIGMAP_DATA_MAX_BYTES} bytes of ConfigMap data (Kubernetes refuses a larger one)`));
+      problems.push(
+        problem(configField, `a ${what} of ${size} bytes`, `at most ${CONFIGMAP_DATA_MAX_BYTES} bytes of ConfigMap data (Kubernetes refuses a larger one)`),
+      );
     }
   }
   const annotations = Object.entries(object.metadata.annotations ?? {}).reduce((n, [k, v]) => n + bytes(k) + bytes(v), 0);

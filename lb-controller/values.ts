@@ -43,8 +43,8 @@ export const PROTECTED_VALUES: Readonly<Record<string, string>> = {
 /** Chart values we never pass through, and why. */
 export const REFUSED_VALUES: Readonly<Record<string, string>> = {
   // ignoreDifferences names the chart's webhook and TLS Secret; these overrides would rename them.
-  nameOverride: 'nothing: the Argo CD ignoreDifferences entries assume the chart\'s default object names',
-  fullnameOverride: 'nothing: the Argo CD ignoreDifferences entries assume the chart\'s default object names',
+  nameOverride: "nothing: the Argo CD ignoreDifferences entries assume the chart's default object names",
+  fullnameOverride: "nothing: the Argo CD ignoreDifferences entries assume the chart's default object names",
   // A key in values would be committed to git (DESIGN principle 5: no secrets in git).
   webhookTLS: 'nothing: a webhook certificate and key in values would be committed to git; set lbController.certManager: true instead',
 };
@@ -128,7 +128,11 @@ function mergeUserValues(ours: Record<string, unknown>, user: Record<string, unk
 function sortedCopy(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedCopy);
   if (isPlainMap(value)) {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortedCopy(value[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortedCopy(value[k])]),
+    );
   }
   return value;
 }

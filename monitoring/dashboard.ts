@@ -34,7 +34,12 @@ export function dashboardPanels(config: EdgeConfig): Panel[] {
       title: 'Responses by class',
       description: 'Every response of the WebSocket listener, upgrades and plain HTTP, by status class.',
       unit: 'reqps',
-      targets: [{ expr: `sum by (envoy_response_code_class) (rate(envoy_http_downstream_rq_xx${m(websocketListener)}[5m]))`, legendFormat: '{{envoy_response_code_class}}xx' }],
+      targets: [
+        {
+          expr: `sum by (envoy_response_code_class) (rate(envoy_http_downstream_rq_xx${m(websocketListener)}[5m]))`,
+          legendFormat: '{{envoy_response_code_class}}xx',
+        },
+      ],
     },
     {
       title: 'Open WebSockets against the cap',
@@ -78,7 +83,7 @@ export function dashboardPanels(config: EdgeConfig): Panel[] {
     },
     {
       title: 'Memory against the overload manager',
-      description: 'Heap use as a share of the overload manager\'s ceiling (80% of the memory limit); it acts at 95%.',
+      description: "Heap use as a share of the overload manager's ceiling (80% of the memory limit); it acts at 95%.",
       unit: 'percentunit',
       targets: [{ expr: `max by (pod) (envoy_overload_envoy_resource_monitors_fixed_heap_pressure${m()})`, legendFormat: '{{pod}}' }],
     },
@@ -92,6 +97,7 @@ export function grafanaDashboard(config: EdgeConfig): Record<string, unknown> {
     type: 'timeseries',
     title: p.title,
     description: p.description,
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Grafana's datasource variable, resolved on import
     datasource: { type: 'prometheus', uid: '${datasource}' },
     gridPos: { h: 8, w: 12, x: (i % 2) * 12, y: Math.floor(i / 2) * 8 },
     fieldConfig: { defaults: { unit: p.unit }, overrides: [] },

@@ -6,7 +6,9 @@ import { ENVOY_NAMES } from '../envoy/names';
 /** A PromQL label matcher list, such as {namespace="envoy-proxy",envoy_cluster_name="websocket_backend"}. */
 export function matchers(config: EdgeConfig, extra: Record<string, string> = {}): string {
   const labels = { namespace: config.envoy.namespace, ...extra };
-  return `{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',')}}`;
+  return `{${Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',')}}`;
 }
 
 export const backendCluster = { envoy_cluster_name: ENVOY_NAMES.backendCluster };

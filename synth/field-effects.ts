@@ -4,11 +4,11 @@
 // applies live. docs/configuration.md's "applies" column is generated from this, so it cannot drift
 // from the code that decides it; test/field-effects.test.ts checks it against real synths.
 import { serializeBootstrap } from '../charts/envoy-edge';
-import { envoyPodTemplate } from '../envoy/pod';
 import { configReference } from '../config/reference';
 import type { EdgeConfig } from '../config/schema';
 import { buildEnvoyBootstrap } from '../envoy/bootstrap';
 import { buildLiveResources } from '../envoy/live';
+import { envoyPodTemplate } from '../envoy/pod';
 
 export type FieldEffect = 'rolls the pods' | 'live' | '—';
 
@@ -30,12 +30,7 @@ export function fieldEffects(config: EdgeConfig): Map<string, FieldEffect> {
   });
   const live = readsOf(config, (c) => buildLiveResources(c));
   const under = (reads: Set<string>, field: string) => [...reads].some((r) => r === field || r.startsWith(`${field}.`));
-  return new Map(
-    fields.map((field): [string, FieldEffect] => [
-      field,
-      under(rolls, field) ? 'rolls the pods' : under(live, field) ? 'live' : '—',
-    ]),
-  );
+  return new Map(fields.map((field): [string, FieldEffect] => [field, under(rolls, field) ? 'rolls the pods' : under(live, field) ? 'live' : '—']));
 }
 
 /** The dotted paths of every value `build` reads from the config. */

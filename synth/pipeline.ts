@@ -12,15 +12,15 @@ import { EnvoyEdgeChart } from '../charts/envoy-edge';
 import { LbControllerChart } from '../charts/lb-controller';
 import { MonitoringChart } from '../charts/monitoring';
 import { ConfigError } from '../config/errors';
-import { Environment, LoadedConfig, loadEnvironments } from '../config/load';
+import { type Environment, type LoadedConfig, loadEnvironments } from '../config/load';
+import { childApplicationsNamespace, childInstanceName, edgeApplicationName, rootApplicationName } from '../delivery/names';
+import { TRACKING_ID_ANNOTATION, trackingId } from '../delivery/tracking';
 import { buildEnvoyConfig, inlineEnvoyConfig } from '../envoy/bootstrap';
 import { assertValidEnvoyBootstrap } from '../envoy/validate';
-import { TRACKING_ID_ANNOTATION, trackingId } from '../delivery/tracking';
-import { childApplicationsNamespace, childInstanceName, edgeApplicationName, rootApplicationName } from '../delivery/names';
 import { objectLimitProblems } from '../k8s/object-limits';
 import { buildEksctlClusterConfig, serializeEksctlConfig } from '../lb-controller/eksctl';
 import { checkLbControllerValues } from '../lb-controller/values';
-import { WriteReport, writeOutputsAtomically } from './write-outputs';
+import { type WriteReport, writeOutputsAtomically } from './write-outputs';
 
 /** The folders a synth writes, relative to the project root. */
 export const OUTPUT_DIRS = ['dist', 'argocd', 'eksctl'] as const;
@@ -66,10 +66,13 @@ function sourceFieldOf(kind: string, name: string): string {
 
 /** Kubernetes' own limits on every object of `app`, before anything is written; blamed on the environment's file. */
 function assertWithinObjectLimits(app: App, environment: Environment): void {
-  const problems = app.node.findAll().filter((n): n is ApiObject => n instanceof ApiObject).flatMap((object) => {
-    const json = object.toJson();
-    return objectLimitProblems(json, sourceFieldOf(json.kind, json.metadata.name));
-  });
+  const problems = app.node
+    .findAll()
+    .filter((n): n is ApiObject => n instanceof ApiObject)
+    .flatMap((object) => {
+      const json = object.toJson();
+      return objectLimitProblems(json, sourceFieldOf(json.kind, json.metadata.name));
+    });
   if (problems.length) throw new ConfigError(problems.map((p) => `environment ${environment.name} (${environment.files.join(', ')}): ${p}`));
 }
 

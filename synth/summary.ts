@@ -25,7 +25,8 @@ export function synthSummary({ loaded, report }: { loaded: LoadedConfig; report:
     );
   }
   lines.push(described('argocd'));
-  const covered = (file: string) => loaded.environments.some((e) => file.startsWith(`${outputPaths(e.name).root}/`) || file === outputPaths(e.name).eksctl) || file.startsWith('argocd/');
+  const covered = (file: string) =>
+    loaded.environments.some((e) => file.startsWith(`${outputPaths(e.name).root}/`) || file === outputPaths(e.name).eksctl) || file.startsWith('argocd/');
   const elsewhere = report.removed.filter((file) => !covered(file));
   if (elsewhere.length) lines.push(`removed: ${elsewhere.join(', ')}`);
   return lines.join('\n');

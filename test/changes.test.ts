@@ -23,16 +23,27 @@ function compare(before: Record<string, string>, after: Record<string, string>) 
 
 const base = synthWith({});
 
-test('GIVEN a change of a live field (envoy.rateLimit.maxTokens) in prod THEN prod\'s pods do not roll and staging has nothing', () => {
+test("GIVEN a change of a live field (envoy.rateLimit.maxTokens) in prod THEN prod's pods do not roll and staging has nothing", () => {
   const changes = compare(base, synthWith({ envoy: { rateLimit: { maxTokens: 20 } } }));
-  expect(changes.map((c) => [c.environment, c.envoyPods])).toEqual([['prod', 'live'], ['staging', 'none']]);
+  expect(changes.map((c) => [c.environment, c.envoyPods])).toEqual([
+    ['prod', 'live'],
+    ['staging', 'none'],
+  ]);
   expect(changes[0].files).toContain('dist/prod/edge/envoy-edge.k8s.yaml');
-  process.stderr.write(`[changes] live field: ${formatChanges('base', changes, []).split('\n').filter((l) => l.startsWith('| prod')).join('')}\n`);
+  process.stderr.write(
+    `[changes] live field: ${formatChanges('base', changes, [])
+      .split('\n')
+      .filter((l) => l.startsWith('| prod'))
+      .join('')}\n`,
+  );
 });
 
-test('GIVEN a change of a static field (envoy.resources.memoryLimit) in prod THEN the summary says prod\'s pods roll and their sockets close', () => {
+test("GIVEN a change of a static field (envoy.resources.memoryLimit) in prod THEN the summary says prod's pods roll and their sockets close", () => {
   const changes = compare(base, synthWith({ envoy: { resources: { memoryLimit: '512Mi' } } }));
-  expect(changes.map((c) => [c.environment, c.envoyPods])).toEqual([['prod', 'rolls'], ['staging', 'none']]);
+  expect(changes.map((c) => [c.environment, c.envoyPods])).toEqual([
+    ['prod', 'rolls'],
+    ['staging', 'none'],
+  ]);
   expect(formatChanges('origin/main', changes, [])).toContain('| prod | **the Envoy pods roll**');
 });
 

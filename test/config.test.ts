@@ -7,7 +7,7 @@ import { ConfigError } from '../config/errors';
 import { loadEnvironments, parseConfig } from '../config/load';
 import { EnvoyBootstrapError } from '../envoy/validate';
 import { OUTPUT_DIRS, synthesizeProject } from '../synth/pipeline';
-import { ConfigFiles, configWith, PROJECT_ROOT, snapshotTree, tempProject } from './helpers';
+import { type ConfigFiles, configWith, PROJECT_ROOT, snapshotTree, tempProject } from './helpers';
 
 /** Synthesizes the shipped project, then a bad config over it; returns the error and whether outputs changed. */
 function synthBadOverGood(bad: ConfigFiles & { prod?: Record<string, unknown> }): { error: Error; outputsUnchanged: boolean } {
@@ -54,11 +54,7 @@ describe('bad input stops synthesis and leaves the outputs untouched', () => {
       `${PROD}: envoy.rateLimit.maxTokens: got 1; allowed: at least 2, the most Envoy replicas that run at once (envoy.replicas 1 plus one during a rollout)`,
     ],
     ['a port out of range', { backend: { healthPort: 70000 } }, `${PROD}: backend.healthPort: got 70000; allowed: an integer from 1 to 65535`],
-    [
-      'an invalid DNS name',
-      { backend: { serviceName: 'Backend_Service' } },
-      `${PROD}: backend.serviceName: got "Backend_Service"; allowed: a DNS-1123 label`,
-    ],
+    ['an invalid DNS name', { backend: { serviceName: 'Backend_Service' } }, `${PROD}: backend.serviceName: got "Backend_Service"; allowed: a DNS-1123 label`],
     ['an unknown key', { envoy: { replica: 3 } }, `${PROD}: envoy.replica: unknown key "replica"; allowed keys here: namespace, image, replicas`],
     ['a field nothing reads any more', { backend: { pods: 4 } }, `${PROD}: backend.pods: unknown key "pods"`],
     [
@@ -72,11 +68,7 @@ describe('bad input stops synthesis and leaves the outputs untouched', () => {
       { envoy: { rateLimit: { fillInterval: '1 second' } } },
       `${PROD}: envoy.rateLimit.fillInterval: got "1 second"; allowed: a duration such as 500ms, 5s, 10m or 1h, from 50ms to 1h`,
     ],
-    [
-      'a malformed CIDR',
-      { cluster: { vpcCidr: '10.0.0.0/33' } },
-      `${PROD}: cluster.vpcCidr: got "10.0.0.0/33"; allowed: an IPv4 CIDR such as 10.0.0.0/16`,
-    ],
+    ['a malformed CIDR', { cluster: { vpcCidr: '10.0.0.0/33' } }, `${PROD}: cluster.vpcCidr: got "10.0.0.0/33"; allowed: an IPv4 CIDR such as 10.0.0.0/16`],
     ['a CIDR with host bits set', { alb: { allowedCidrs: ['10.0.0.1/16'] } }, `${PROD}: alb.allowedCidrs[0]: got "10.0.0.1/16"; allowed: an IPv4 CIDR`],
     [
       'an unpinned Envoy image',
@@ -112,7 +104,12 @@ describe('bad input stops synthesis and leaves the outputs untouched', () => {
     const prod = JSON.parse(JSON.stringify(bad));
     const { error, outputsUnchanged } = synthBadOverGood(
       prod.envoy?.replicas === '__HUGE__'
-        ? { environments: { prod: 'cluster:\n  name: envoy-poc\nenvoy:\n  replicas: 99999999999999999999\n', staging: { cluster: { name: 'x' }, gitops: { destinationName: 'x' } } } }
+        ? {
+            environments: {
+              prod: 'cluster:\n  name: envoy-poc\nenvoy:\n  replicas: 99999999999999999999\n',
+              staging: { cluster: { name: 'x' }, gitops: { destinationName: 'x' } },
+            },
+          }
         : { prod },
     );
     expect(error).toBeInstanceOf(ConfigError);
@@ -134,7 +131,7 @@ describe('bad input stops synthesis and leaves the outputs untouched', () => {
       { envoy: { healthCheck: { noTrafficInterval: '0s' } } },
       'health_checks[0].no_traffic_interval: duration.gt: must be greater than 0s; got 0s (config: envoy.healthCheck.noTrafficInterval)',
     ],
-  ])('GIVEN %s, which only Envoy\'s API rules refuse, WHEN synthesizing THEN the Envoy validator stops it and nothing is written', (_name, bad, message) => {
+  ])("GIVEN %s, which only Envoy's API rules refuse, WHEN synthesizing THEN the Envoy validator stops it and nothing is written", (_name, bad, message) => {
     const { error, outputsUnchanged } = synthBadOverGood({ prod: bad });
     expect(error).toBeInstanceOf(EnvoyBootstrapError);
     expect(error.message).toContain('the Envoy bootstrap would be rejected');
@@ -149,7 +146,9 @@ describe('bad input stops synthesis and leaves the outputs untouched', () => {
   });
 
   test('GIVEN an internet-facing ALB without envoy.allowedOrigins THEN it is refused, naming the field and the ["*"] way out; an internal ALB needs none', () => {
-    expect(() => parseConfig({})).toThrow('envoy.allowedOrigins: got nothing; allowed: the origins of your web pages, such as [https://app.example.com], for an internet-facing ALB');
+    expect(() => parseConfig({})).toThrow(
+      'envoy.allowedOrigins: got nothing; allowed: the origins of your web pages, such as [https://app.example.com], for an internet-facing ALB',
+    );
     expect(() => parseConfig({})).toThrow('["*"] turns the check off');
     expect(parseConfig({ alb: { scheme: 'internal' } }).envoy.allowedOrigins).toBeUndefined();
     expect(configWith({ envoy: { allowedOrigins: ['*'] } }).envoy.allowedOrigins).toEqual(['*']);
@@ -164,7 +163,7 @@ describe('bad input stops synthesis and leaves the outputs untouched', () => {
     expect(() => parseConfig({ envoy: { allowedOrigins: origins } })).toThrow(message);
   });
 
-  test('GIVEN Envoy\'s connection idle timeout not longer than the ALB\'s THEN it is refused: AWS requires the target to keep idle connections longer', () => {
+  test("GIVEN Envoy's connection idle timeout not longer than the ALB's THEN it is refused: AWS requires the target to keep idle connections longer", () => {
     expect(() => configWith({ envoy: { connectionIdleTimeout: '1h' } })).toThrow(
       'envoy.connectionIdleTimeout: got "1h"; allowed: longer than alb.idleTimeoutSeconds (3600s)',
     );
@@ -186,12 +185,13 @@ describe('bad input stops synthesis and leaves the outputs untouched', () => {
     expect(() => configWith({ alb: { [field]: value } })).toThrow(`alb.${field}: got ${JSON.stringify(value)}; allowed: ${allowed}`);
   });
 
-  test('GIVEN a WAF web ACL in another region THEN it is refused: an ALB uses only its own region\'s', () => {
-    expect(() => configWith({ alb: { wafAclArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/edge/0123abcd-4567' } }))
-      .toThrow('alb.wafAclArn: got "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/edge/0123abcd-4567"; allowed: a regional web ACL in cluster.region (us-east-1)');
+  test("GIVEN a WAF web ACL in another region THEN it is refused: an ALB uses only its own region's", () => {
+    expect(() => configWith({ alb: { wafAclArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/edge/0123abcd-4567' } })).toThrow(
+      'alb.wafAclArn: got "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/edge/0123abcd-4567"; allowed: a regional web ACL in cluster.region (us-east-1)',
+    );
   });
 
-  test('GIVEN a client bucket smaller than the replica count THEN it is refused: each replica\'s share would be no token', () => {
+  test("GIVEN a client bucket smaller than the replica count THEN it is refused: each replica's share would be no token", () => {
     expect(() => configWith({ envoy: { replicas: 3, perClient: { maxTokens: 2 } } })).toThrow('envoy.perClient.maxTokens: got 2; allowed: at least 3');
   });
 
@@ -246,7 +246,10 @@ describe('config files and environments', () => {
   });
 
   test('GIVEN a value in base.yaml that an environment overrides THEN the environment gets its own, and a bad base value names base.yaml', () => {
-    const ok = tempProject({ base: { envoy: { replicas: 2 } }, environments: { prod: { cluster: { name: 'p' }, envoy: { replicas: 4, connections: { maxPerBackendPod: 4 } } } } });
+    const ok = tempProject({
+      base: { envoy: { replicas: 2 } },
+      environments: { prod: { cluster: { name: 'p' }, envoy: { replicas: 4, connections: { maxPerBackendPod: 4 } } } },
+    });
     expect(loadEnvironments(ok.configDir).environments[0].config.envoy.replicas).toBe(4);
     const bad = tempProject({ base: { envoy: { replicas: 0 } }, environments: { prod: { cluster: { name: 'p' } } } });
     expect(() => loadEnvironments(bad.configDir)).toThrow('config/base.yaml: envoy.replicas: got 0');
@@ -303,15 +306,23 @@ describe('hostile and mistaken config files: refused naming the file and the fie
 
   test('GIVEN a YAML alias bomb (billion laughs) THEN it is a config error naming the file, not a stack trace', () => {
     const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 10; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 10; i++)
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     const bomb = `${shippedProd()}\nlbController:\n  values:\n${levels.map((l) => `    ${l}`).join('\n')}\n`;
     const { ms } = refused({ environments: { prod: bomb } }, `${PROD}: its YAML aliases expand to too much`);
     expect(ms).toBeLessThan(1000);
   });
 
   test('GIVEN a 100 kB string THEN it is refused at once, and the error shows only its start, then what is allowed', () => {
-    const { error, ms } = refused({ environments: { prod: `${shippedProd()}\nbackend:\n  healthPath: /${'a'.repeat(100_000)}\n` } },
-      `${PROD}: backend.healthPath: got "/aaaa`, '(100001 characters); allowed: at most 16384 characters');
+    const { error, ms } = refused(
+      { environments: { prod: `${shippedProd()}\nbackend:\n  healthPath: /${'a'.repeat(100_000)}\n` } },
+      `${PROD}: backend.healthPath: got "/aaaa`,
+      '(100001 characters); allowed: at most 16384 characters',
+    );
     expect(error.message.length).toBeLessThan(1000);
     expect(ms).toBeLessThan(1000);
   });
@@ -330,8 +341,10 @@ describe('hostile and mistaken config files: refused naming the file and the fie
   });
 
   test('GIVEN prod.yml beside prod.yaml THEN it is refused in one clear line naming both', () => {
-    const { error } = refused({ environments: { prod: shippedProd(), 'prod.yml': shippedProd() } },
-      'config/environments/prod.yml: environment prod is already config/environments/prod.yaml; allowed: one file per environment');
+    const { error } = refused(
+      { environments: { prod: shippedProd(), 'prod.yml': shippedProd() } },
+      'config/environments/prod.yml: environment prod is already config/environments/prod.yaml; allowed: one file per environment',
+    );
     expect(error.message.split('\n')).toHaveLength(2);
   });
 });
@@ -371,16 +384,19 @@ test('GIVEN staging.yaml copied to dev.yaml THEN the clashes blame dev.yaml, the
   }
   const lines = message.split('\n').slice(1);
   expect(lines.length).toBeGreaterThan(0);
-  for (const line of lines) expect(line).toMatch(/^ {2}- config\/environments\/dev\.yaml: .*\(environment staging, config\/environments\/staging\.yaml, has it\)/);
+  for (const line of lines)
+    expect(line).toMatch(/^ {2}- config\/environments\/dev\.yaml: .*\(environment staging, config\/environments\/staging\.yaml, has it\)/);
 });
 
-test('GIVEN chart values that make the controller\'s Application larger than etcd takes (base and environment, each under the file limit) THEN synthesis stops naming lbController.values, before anything is written', () => {
+test("GIVEN chart values that make the controller's Application larger than etcd takes (base and environment, each under the file limit) THEN synthesis stops naming lbController.values, before anything is written", () => {
   const values = (prefix: string) => Object.fromEntries(Array.from({ length: 1_000 }, (_, i) => [`${prefix}${i}`, 'v'.repeat(900)]));
   const shippedBase = parseYaml(readFileSync(path.join(PROJECT_ROOT, 'config', 'base.yaml'), 'utf8'));
   const { error, outputsUnchanged } = synthBadOverGood({
     base: { ...shippedBase, lbController: { values: values('a') } },
     prod: { lbController: { values: values('b') } },
   });
-  expect(error.message).toMatch(/environment prod \(config\/base\.yaml, config\/environments\/prod\.yaml\): lbController\.values: got "a Application envoy-edge-prod-lb-controller of \d+ bytes"; allowed: at most 1572864 bytes per object/);
+  expect(error.message).toMatch(
+    /environment prod \(config\/base\.yaml, config\/environments\/prod\.yaml\): lbController\.values: got "a Application envoy-edge-prod-lb-controller of \d+ bytes"; allowed: at most 1572864 bytes per object/,
+  );
   expect(outputsUnchanged).toBe(true);
 });

@@ -4,25 +4,25 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { missingSettings, wantedSettings } from '../cli/argocd-settings';
 import {
   bootstrapPlan,
-  Contexts,
+  type Contexts,
   destroyPlan,
   diffPlan,
-  execute,
   EXIT,
-  Io,
+  execute,
+  formatStep,
+  type Io,
+  networkPolicyVerdict,
   parseArgs,
   pickEnvironment,
-  Run,
-  formatStep,
-  networkPolicyVerdict,
+  type Run,
   statusPlan,
   UsageError,
 } from '../cli/day2';
 import { contextsOf, isEnvironmentContext, resolveContexts } from '../cli/kube-context';
 import { liveVersionsInGit } from '../cli/live-versions';
-import { missingSettings, wantedSettings } from '../cli/argocd-settings';
 import { environmentWith, PROJECT_ROOT, synthEnvoyEdge } from './helpers';
 
 const prod = environmentWith('prod', { cluster: { name: 'envoy-poc', region: 'us-east-1' } });
@@ -50,16 +50,22 @@ const kubeconfig = (current: string, names = [PROD_ARN, STAGING_ARN]) =>
 
 describe('messages a newcomer can act on', () => {
   test('GIVEN no kubeconfig at all THEN the command says "no kubeconfig found", not that some context is the wrong cluster', () => {
-    expect(() => resolveContexts(staging, prod, contextsOf(JSON.stringify({})))).toThrow(/^no kubeconfig found \(no context in \$KUBECONFIG or ~\/\.kube\/config\)/);
+    expect(() => resolveContexts(staging, prod, contextsOf(JSON.stringify({})))).toThrow(
+      /^no kubeconfig found \(no context in \$KUBECONFIG or ~\/\.kube\/config\)/,
+    );
   });
 
   test('GIVEN a kubeconfig with no current context THEN the command says "no current kube context" and how to choose one', () => {
-    expect(() => resolveContexts(staging, prod, contextsOf(kubeconfig('')))).toThrow(/^no current kube context: choose environment staging's cluster.*kubectl config use-context/);
+    expect(() => resolveContexts(staging, prod, contextsOf(kubeconfig('')))).toThrow(
+      /^no current kube context: choose environment staging's cluster.*kubectl config use-context/,
+    );
   });
 
   test('GIVEN npm kept --env for itself (npm run status --env prod, without --) THEN the error says to write it after --', () => {
     // npm sets npm_config_env when it takes --env as its own flag.
-    expect(() => parseArgs(['status'], { npm_config_env: 'prod' })).toThrow('npm kept --env for itself: write the command\'s options after --, as in npm run status -- --env prod');
+    expect(() => parseArgs(['status'], { npm_config_env: 'prod' })).toThrow(
+      "npm kept --env for itself: write the command's options after --, as in npm run status -- --env prod",
+    );
     expect(() => parseArgs(['status'], {})).not.toThrow(/npm kept/);
   });
 
@@ -92,7 +98,10 @@ describe('arguments', () => {
 
   test('GIVEN destroy --env staging --confirm staging --dry-run THEN all are understood', () => {
     expect(parseArgs(['destroy', '--env', 'staging', '--confirm', 'staging', '--dry-run'])).toEqual({
-      command: 'destroy', env: 'staging', confirm: 'staging', dryRun: true,
+      command: 'destroy',
+      env: 'staging',
+      confirm: 'staging',
+      dryRun: true,
     });
   });
 
@@ -109,11 +118,11 @@ describe('which cluster is which', () => {
     ['arn:aws:eks:us-east-1:123456789012:cluster/envoy-poc-staging', false],
     ['admin@envoy-poc.us-east-1.eksctl.io', true],
     ['envoy-poc', false],
-  ])('GIVEN a context for %s THEN it is prod\'s cluster: %s', (name, expected) => {
+  ])("GIVEN a context for %s THEN it is prod's cluster: %s", (name, expected) => {
     expect(isEnvironmentContext({ name, cluster: name }, prod)).toBe(expected);
   });
 
-  test('GIVEN cluster.kubeContext THEN only that context is the environment\'s cluster', () => {
+  test("GIVEN cluster.kubeContext THEN only that context is the environment's cluster", () => {
     const named = environmentWith('prod', { cluster: { kubeContext: 'work' } });
     expect(isEnvironmentContext({ name: 'work', cluster: 'x' }, named)).toBe(true);
     expect(isEnvironmentContext({ name: PROD_ARN, cluster: PROD_ARN }, named)).toBe(false);
@@ -125,7 +134,7 @@ describe('which cluster is which', () => {
     );
   });
 
-  test('GIVEN the current context is staging and Argo CD runs in prod THEN the Argo CD steps use prod\'s context', () => {
+  test("GIVEN the current context is staging and Argo CD runs in prod THEN the Argo CD steps use prod's context", () => {
     expect(resolveContexts(staging, prod, contextsOf(kubeconfig(STAGING_ARN)))).toEqual({ environment: STAGING_ARN, argocd: PROD_ARN });
     expect(() => resolveContexts(staging, prod, contextsOf(kubeconfig(STAGING_ARN, [STAGING_ARN])))).toThrow(
       "Argo CD runs in environment prod's cluster (EKS cluster envoy-poc in us-east-1), and no kube context matches it",
@@ -134,34 +143,37 @@ describe('which cluster is which', () => {
 });
 
 describe('plans: every kubectl call names its context', () => {
-  test('GIVEN bootstrap THEN it applies argocd/ to Argo CD\'s cluster and nothing else', () => {
+  test("GIVEN bootstrap THEN it applies argocd/ to Argo CD's cluster and nothing else", () => {
     expect(bootstrapPlan('/repo', contexts).map((s) => s.argv)).toEqual([
       ['kubectl', '--context', PROD_ARN, 'get', '-f', '/repo/argocd/settings', '-o', 'json'],
       ['kubectl', '--context', PROD_ARN, 'apply', '-f', '/repo/argocd'],
     ]);
   });
 
-  test('GIVEN diff THEN it compares Envoy\'s objects with the environment\'s cluster and the child Applications with Argo CD\'s', () => {
+  test("GIVEN diff THEN it compares Envoy's objects with the environment's cluster and the child Applications with Argo CD's", () => {
     expect(diffPlan('/repo', staging, contexts).map((s) => s.argv)).toEqual([
       ['kubectl', '--context', STAGING_ARN, 'diff', '-f', '/repo/dist/staging/edge'],
       ['kubectl', '--context', PROD_ARN, 'diff', '-f', '/repo/dist/staging'],
     ]);
   });
 
-  test('GIVEN status THEN it shows the three Applications (the root in Argo CD\'s namespace, the children in theirs), the Envoy pods, the live config each serves and the ALB hostname', () => {
+  test("GIVEN status THEN it shows the three Applications (the root in Argo CD's namespace, the children in theirs), the Envoy pods, the live config each serves and the ALB hostname", () => {
     const commands = statusPlan(staging, contexts, PROJECT_ROOT).map((s) => s.argv.join(' '));
     expect(commands[0]).toContain(`--context ${PROD_ARN} -n argocd get applications.argoproj.io envoy-edge-staging -o`);
-    expect(commands[1]).toContain(`--context ${PROD_ARN} -n envoy-edge-staging-apps get applications.argoproj.io envoy-edge-staging-edge envoy-edge-staging-lb-controller -o`);
+    expect(commands[1]).toContain(
+      `--context ${PROD_ARN} -n envoy-edge-staging-apps get applications.argoproj.io envoy-edge-staging-edge envoy-edge-staging-lb-controller -o`,
+    );
     expect(commands[2]).toContain(`--context ${STAGING_ARN} -n envoy-proxy get pods -l app=envoy-proxy`);
     expect(commands[3]).toContain(`--context ${STAGING_ARN} -n envoy-proxy get pods -l app=envoy-proxy --field-selector=status.phase=Running`);
     expect(commands[4]).toContain(`--context ${STAGING_ARN} -n kube-system get daemonset aws-node`);
     expect(commands[5]).toContain('get ingress envoy-proxy-ingress -o jsonpath={.status.loadBalancer.ingress[0].hostname}');
   });
 
-  test('GIVEN the aws-node DaemonSet\'s agent arguments THEN status says whether EKS enforces the NetworkPolicies, and how to turn it on', () => {
+  test("GIVEN the aws-node DaemonSet's agent arguments THEN status says whether EKS enforces the NetworkPolicies, and how to turn it on", () => {
     // The arguments as the EKS vpc-cni add-on sets them, with enableNetworkPolicy "true" and without.
-    expect(networkPolicyVerdict('["--enable-ipv6=false","--enable-network-policy=true","--enable-cloudwatch-logs=false"]', 'staging'))
-      .toBe('NetworkPolicies are enforced: the VPC CNI\'s network policy agent is on');
+    expect(networkPolicyVerdict('["--enable-ipv6=false","--enable-network-policy=true","--enable-cloudwatch-logs=false"]', 'staging')).toBe(
+      "NetworkPolicies are enforced: the VPC CNI's network policy agent is on",
+    );
     expect(networkPolicyVerdict('["--enable-ipv6=false","--enable-network-policy=false"]', 'staging')).toContain('NOT enforced');
     expect(networkPolicyVerdict('', 'staging')).toContain('eksctl update addon --config-file eksctl/staging.yaml');
   });
@@ -172,15 +184,18 @@ describe('plans: every kubectl call names its context', () => {
   });
 });
 
-describe('Argo CD\'s settings (argocd/settings/)', () => {
+describe("Argo CD's settings (argocd/settings/)", () => {
   const wanted = wantedSettings(PROJECT_ROOT);
   // What `kubectl get -f argocd/settings -o json` prints for one ConfigMap.
-  const liveWith = (namespaces?: string) => JSON.stringify({
-    apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'argocd-cmd-params-cm', namespace: 'argocd' },
-    data: namespaces === undefined ? { 'server.insecure': 'true' } : { 'application.namespaces': namespaces },
-  });
+  const liveWith = (namespaces?: string) =>
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'argocd-cmd-params-cm', namespace: 'argocd' },
+      data: namespaces === undefined ? { 'server.insecure': 'true' } : { 'application.namespaces': namespaces },
+    });
 
-  test('GIVEN the shipped settings THEN Argo CD must watch both environments\' child namespaces', () => {
+  test("GIVEN the shipped settings THEN Argo CD must watch both environments' child namespaces", () => {
     expect(wanted.map((m) => [m.metadata.name, m.data])).toEqual([
       ['argocd-cmd-params-cm', { 'application.namespaces': 'envoy-edge-prod-apps,envoy-edge-staging-apps' }],
     ]);
@@ -213,8 +228,10 @@ describe('Argo CD\'s settings (argocd/settings/)', () => {
       return { status: 0, stdout: '', stderr: '' };
     };
     const args = parseArgs(['bootstrap']);
-    const code = await execute({ args, environment: prod, argocdEnvironment: prod, projectRoot: PROJECT_ROOT },
-      run, { out: () => undefined, err: (l) => errors.push(l) });
+    const code = await execute({ args, environment: prod, argocdEnvironment: prod, projectRoot: PROJECT_ROOT }, run, {
+      out: () => undefined,
+      err: (l) => errors.push(l),
+    });
     expect(code).toBe(EXIT.error);
     expect(ran.filter((a) => a.includes('apply'))).toEqual([]);
     expect(errors.join('\n')).toContain('application.namespaces lacks envoy-edge-staging-apps');
@@ -230,7 +247,7 @@ describe('destroy order', () => {
     expect(stepIndex(/patch applications.argoproj.io envoy-edge-staging-lb-controller/)).toBeLessThan(stepIndex(/delete ingress/));
   });
 
-  test('GIVEN destroy THEN the Ingress goes first, in the environment\'s cluster, and the command waits for the ALB and finalizer to be gone', () => {
+  test("GIVEN destroy THEN the Ingress goes first, in the environment's cluster, and the command waits for the ALB and finalizer to be gone", () => {
     const ingress = stepIndex(/delete ingress envoy-proxy-ingress/);
     expect(plan[ingress].argv).toEqual(expect.arrayContaining(['--context', STAGING_ARN, '--wait=true', '--timeout=15m']));
     expect(ingress).toBeLessThan(stepIndex(/delete deployment envoy-proxy/));
@@ -246,14 +263,19 @@ describe('destroy order', () => {
     expect(edge).toBeLessThan(projects);
   });
 
-  test('GIVEN destroy THEN every object the edge chart makes in the environment\'s cluster is deleted by name', () => {
+  test("GIVEN destroy THEN every object the edge chart makes in the environment's cluster is deleted by name", () => {
     const made = synthEnvoyEdge(staging.config).map((o) => `${o.kind.toLowerCase()}/${o.metadata.name}`);
-    const deleted = new Set(plan.flatMap((step) => {
-      const i = step.argv.indexOf('delete');
-      if (i < 0 || step.argv[2] !== STAGING_ARN) return [];
-      const kind = step.argv[i + 1];
-      return step.argv.slice(i + 2).filter((a) => !a.startsWith('-')).map((name) => `${kind}/${name}`);
-    }));
+    const deleted = new Set(
+      plan.flatMap((step) => {
+        const i = step.argv.indexOf('delete');
+        if (i < 0 || step.argv[2] !== STAGING_ARN) return [];
+        const kind = step.argv[i + 1];
+        return step.argv
+          .slice(i + 2)
+          .filter((a) => !a.startsWith('-'))
+          .map((name) => `${kind}/${name}`);
+      }),
+    );
     expect(made.filter((o) => !deleted.has(o))).toEqual([]);
   });
 
@@ -269,11 +291,13 @@ describe('destroy order', () => {
 
 describe('running: confirmation, exit codes, errors on stderr', () => {
   /** A kubectl stand-in: the kubeconfig as given, every cluster reachable, every command succeeding. */
-  const fakeKubectl = (current: string, ran: string[][]): Run => (argv) => {
-    ran.push([...argv]);
-    if (argv.includes('view')) return { status: 0, stdout: kubeconfig(current), stderr: '' };
-    return { status: 0, stdout: '', stderr: '' };
-  };
+  const fakeKubectl =
+    (current: string, ran: string[][]): Run =>
+    (argv) => {
+      ran.push([...argv]);
+      if (argv.includes('view')) return { status: 0, stdout: kubeconfig(current), stderr: '' };
+      return { status: 0, stdout: '', stderr: '' };
+    };
   const io = () => {
     const out: string[] = [];
     const err: string[] = [];
@@ -286,15 +310,16 @@ describe('running: confirmation, exit codes, errors on stderr', () => {
     return { args, environment, argocdEnvironment: environment === staging ? prod : prod, projectRoot: '/repo' };
   };
 
-  test('GIVEN status THEN each running Envoy pod\'s live versions are read through the pod proxy on the ready port and set against git\'s', async () => {
+  test("GIVEN status THEN each running Envoy pod's live versions are read through the pod proxy on the ready port and set against git's", async () => {
     const git = liveVersionsInGit(PROJECT_ROOT, 'staging');
     const ran: string[][] = [];
     // Envoy's own /stats text for the three version stats (format checked on the real Envoy in live-change.live.test.ts).
-    const statsOf = (routes: string) => [
-      `cluster_manager.cds.version_text: "${git.clusters}"`,
-      `http.websocket.rds.websocket_routes.version_text: "${routes}"`,
-      `runtime.version_text: "${git.runtime}"`,
-    ].join('\n');
+    const statsOf = (routes: string) =>
+      [
+        `cluster_manager.cds.version_text: "${git.clusters}"`,
+        `http.websocket.rds.websocket_routes.version_text: "${routes}"`,
+        `runtime.version_text: "${git.runtime}"`,
+      ].join('\n');
     const run: Run = (argv) => {
       ran.push([...argv]);
       if (argv.includes('view')) return { status: 0, stdout: kubeconfig(STAGING_ARN), stderr: '' };
@@ -313,10 +338,10 @@ describe('running: confirmation, exit codes, errors on stderr', () => {
     const rows = out.filter((l) => /envoy-proxy-[ab] /.test(l));
     expect(rows[0]).toContain(`${git.routes} (= git)`);
     expect(rows[1]).toContain(`0ld0ld0ld0ld (git: ${git.routes})`);
-    expect(out.some((l) => l.includes('1 of 2 replicas do not serve git\'s live config yet'))).toBe(true);
+    expect(out.some((l) => l.includes("1 of 2 replicas do not serve git's live config yet"))).toBe(true);
   });
 
-  test('GIVEN destroy answered with another environment\'s name THEN nothing is deleted and the exit code is 3 (not confirmed)', async () => {
+  test("GIVEN destroy answered with another environment's name THEN nothing is deleted and the exit code is 3 (not confirmed)", async () => {
     const ran: string[][] = [];
     const { out, err, handle } = io();
     const code = await execute(invocation(['destroy', '--env', 'staging']), fakeKubectl(STAGING_ARN, ran), handle);
@@ -341,13 +366,20 @@ describe('running: confirmation, exit codes, errors on stderr', () => {
     expect(ran.filter((a) => a.includes('delete') || a.includes('patch'))).toEqual([]);
     expect(out).toEqual([]);
     expect(err).toHaveLength(1);
-    expect(err[0]).toMatch(/^error: the current kube context is ".*cluster\/envoy-poc" .* not environment staging's cluster, EKS cluster envoy-poc-staging in us-east-1/);
+    expect(err[0]).toMatch(
+      /^error: the current kube context is ".*cluster\/envoy-poc" .* not environment staging's cluster, EKS cluster envoy-poc-staging in us-east-1/,
+    );
   });
 
   test('GIVEN diff finds a change THEN the exit code is 1; an error of kubectl diff is 2, on stderr', async () => {
-    const withDiff = (status: number): Run => (argv) =>
-      argv.includes('view') ? { status: 0, stdout: kubeconfig(PROD_ARN), stderr: '' }
-        : argv.includes('diff') ? { status, stdout: '', stderr: status > 1 ? 'boom' : '' } : { status: 0, stdout: '', stderr: '' };
+    const withDiff =
+      (status: number): Run =>
+      (argv) =>
+        argv.includes('view')
+          ? { status: 0, stdout: kubeconfig(PROD_ARN), stderr: '' }
+          : argv.includes('diff')
+            ? { status, stdout: '', stderr: status > 1 ? 'boom' : '' }
+            : { status: 0, stdout: '', stderr: '' };
     expect(await execute(invocation(['diff', '--env', 'prod']), withDiff(0), io().handle)).toBe(EXIT.ok);
     expect(await execute(invocation(['diff', '--env', 'prod']), withDiff(1), io().handle)).toBe(EXIT.changed);
     const failing = io();
@@ -359,7 +391,9 @@ describe('running: confirmation, exit codes, errors on stderr', () => {
 describe('clear failures with the real kubectl', () => {
   const day2 = (args: string[], env: NodeJS.ProcessEnv) =>
     spawnSync(process.execPath, ['--require', 'tsx/cjs', path.join(PROJECT_ROOT, 'cli', 'day2.ts'), ...args], {
-      cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, ...env },
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
     });
 
   test('GIVEN no kubectl on PATH THEN status says so on stderr and exits 2', () => {
@@ -375,15 +409,27 @@ describe('clear failures with the real kubectl', () => {
     expect(result.status).toBe(2);
   });
 
-  test('GIVEN prod\'s cluster that cannot be reached THEN diff says so and exits 2', () => {
+  test("GIVEN prod's cluster that cannot be reached THEN diff says so and exits 2", () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'day2-'));
     const file = path.join(dir, 'kubeconfig');
-    writeFileSync(file, [
-      'apiVersion: v1', 'kind: Config', `current-context: ${PROD_ARN}`,
-      'clusters:', `- name: ${PROD_ARN}`, '  cluster: {server: "https://127.0.0.1:1"}',
-      'contexts:', `- name: ${PROD_ARN}`, `  context: {cluster: "${PROD_ARN}", user: u}`,
-      'users:', '- name: u', '  user: {token: x}', '',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        `current-context: ${PROD_ARN}`,
+        'clusters:',
+        `- name: ${PROD_ARN}`,
+        '  cluster: {server: "https://127.0.0.1:1"}',
+        'contexts:',
+        `- name: ${PROD_ARN}`,
+        `  context: {cluster: "${PROD_ARN}", user: u}`,
+        'users:',
+        '- name: u',
+        '  user: {token: x}',
+        '',
+      ].join('\n'),
+    );
     const result = day2(['diff', '--env', 'prod'], { KUBECONFIG: file });
     expect(result.stderr).toContain(`the cluster of kube context "${PROD_ARN}" is not reachable`);
     expect(result.status).toBe(2);

@@ -3,8 +3,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { configurationReference } from '../cli/docs';
-import { configReference } from '../config/reference';
 import { parseConfig } from '../config/load';
+import { configReference } from '../config/reference';
 import { PROJECT_ROOT } from './helpers';
 
 test('GIVEN the config schema THEN docs/configuration.md is exactly what `npm run docs` writes from it', () => {

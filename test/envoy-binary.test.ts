@@ -12,11 +12,14 @@ const version = envoyVersionOfImage(edge.image);
 const binary = version ? cachedEnvoyBinary(version) : undefined;
 
 if (binary) {
-  test.each([...edges.keys()])(`GIVEN the cached Envoy ${version} WHEN it validates environment %s's committed bootstrap THEN it accepts it with no warning`, (environment) => {
-    const edge = edges.get(environment)!;
-    expect(envoyVersionOfImage(edge.image)).toBe(version);
-    expect(validateWithEnvoy(binary, inlineBootstrap(edge))).toEqual({ status: 0, warnings: [] });
-  });
+  test.each([...edges.keys()])(
+    `GIVEN the cached Envoy ${version} WHEN it validates environment %s's committed bootstrap THEN it accepts it with no warning`,
+    (environment) => {
+      const edge = edges.get(environment)!;
+      expect(envoyVersionOfImage(edge.image)).toBe(version);
+      expect(validateWithEnvoy(binary, inlineBootstrap(edge))).toEqual({ status: 0, warnings: [] });
+    },
+  );
 } else {
   test(`GIVEN Envoy ${version} is not cached THEN the live suite, which installs it, makes this check`, () => {
     const liveCheck = readFileSync(path.join(__dirname, 'live', 'validate.live.test.ts'), 'utf8');

@@ -12,9 +12,10 @@ const readyHcm = hcmOf(listeners.find((l) => l.address.socket_address.port_value
 const backend = clusters.find((c) => c.name === 'websocket_backend');
 const websocketRoutes: any[] = websocketHcm.route_config.virtual_hosts.flatMap((vh: any) => vh.routes);
 const upgradeRoute = websocketRoutes.find((r) => r.match.headers?.some((h: any) => h.name === 'upgrade'));
-const bucketOf = (b: any) => b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config
-  .virtual_hosts[0].routes[0].typed_per_filter_config['envoy.filters.http.local_ratelimit'].token_bucket;
-
+const bucketOf = (b: any) =>
+  b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes[0].typed_per_filter_config[
+    'envoy.filters.http.local_ratelimit'
+  ].token_bucket;
 
 describe('listener', () => {
   test('GIVEN the defaults THEN the public listener upgrades HTTP/1.1 connections to WebSocket', () => {
@@ -25,16 +26,18 @@ describe('listener', () => {
     expect(upgradeRoute.route.timeout).toBe('5s');
   });
 
-  test('GIVEN idle timeouts in the config THEN each route\'s idle timeout is streamIdleTimeout and the connection idle timeout is connectionIdleTimeout', () => {
+  test("GIVEN idle timeouts in the config THEN each route's idle timeout is streamIdleTimeout and the connection idle timeout is connectionIdleTimeout", () => {
     const custom = inlineBootstrapFor(configWith({ envoy: { streamIdleTimeout: '2h', connectionIdleTimeout: '90m' } })) as any;
     const hcm = hcmOf(custom.static_resources.listeners[0]);
     expect(hcm.route_config.virtual_hosts[0].routes.map((r: any) => r.route.idle_timeout)).toEqual(['7200s', '7200s']);
     expect(hcm.common_http_protocol_options.idle_timeout).toBe('5400s');
   });
 
-  test('GIVEN any config THEN the listener\'s own timeouts are constants, so no config value puts the listener (whose change drains every socket) in play', () => {
-    const other = hcmOf((inlineBootstrapFor(configWith({ envoy: { streamIdleTimeout: '2h', connections: { queueTimeout: '60s' }, plainHttpTimeout: '1h' } })) as any)
-      .static_resources.listeners[0]);
+  test("GIVEN any config THEN the listener's own timeouts are constants, so no config value puts the listener (whose change drains every socket) in play", () => {
+    const other = hcmOf(
+      (inlineBootstrapFor(configWith({ envoy: { streamIdleTimeout: '2h', connections: { queueTimeout: '60s' }, plainHttpTimeout: '1h' } })) as any)
+        .static_resources.listeners[0],
+    );
     for (const field of ['stream_idle_timeout', 'request_timeout', 'request_headers_timeout', 'delayed_close_timeout']) {
       expect({ field, value: other[field] }).toEqual({ field, value: websocketHcm[field] });
     }
@@ -120,7 +123,7 @@ describe('connection cap (its behaviour is proven in test/live/connection-cap.li
     expect(backend.circuit_breakers.per_host_thresholds).toEqual([{ priority: 'DEFAULT', max_connections: 1 }]);
   });
 
-  test('GIVEN the runtime layer is missing THEN the cluster\'s own thresholds fail closed (0), never Envoy\'s default of 1024', () => {
+  test("GIVEN the runtime layer is missing THEN the cluster's own thresholds fail closed (0), never Envoy's default of 1024", () => {
     const [thresholds] = backend.circuit_breakers.thresholds;
     expect([thresholds.max_connections, thresholds.max_requests, thresholds.max_pending_requests]).toEqual([0, 0, 0]);
   });
@@ -165,8 +168,9 @@ describe('backend cluster', () => {
     expect(bootstrap.layered_runtime.layers[0].static_layer['envoy.reloadable_features.least_request_lb_count_pending_requests']).toBe(true);
     const address = backend.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address;
     expect(address).toEqual({ address: 'envoy-poc-app-server-service.default.svc.cluster.local', port_value: 8080 });
-    expect(backend.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config)
-      .toEqual({ http_protocol_options: {} });
+    expect(backend.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config).toEqual({
+      http_protocol_options: {},
+    });
   });
 
   test('GIVEN backend pods THEN each is health-checked with GET /health on port 8081 on an explicit schedule, and every failing status counts towards the threshold', () => {
@@ -182,7 +186,10 @@ describe('backend cluster', () => {
         http_health_check: {
           path: '/health',
           expected_statuses: [{ start: 200, end: 400 }],
-          retriable_statuses: [{ start: 100, end: 200 }, { start: 400, end: 600 }],
+          retriable_statuses: [
+            { start: 100, end: 200 },
+            { start: 400, end: 600 },
+          ],
         },
       },
     ]);
@@ -226,8 +233,7 @@ describe('overload protection', () => {
   });
 
   test('GIVEN a fleet cap of 10000 client connections over 2 replicas THEN each replica accepts at most 5000', () => {
-    const monitor = bootstrap.overload_manager.resource_monitors.find((m: any) =>
-      m.name === 'envoy.resource_monitors.global_downstream_max_connections');
+    const monitor = bootstrap.overload_manager.resource_monitors.find((m: any) => m.name === 'envoy.resource_monitors.global_downstream_max_connections');
     expect(monitor.typed_config.max_active_downstream_connections).toBe(5000);
   });
 
@@ -240,12 +246,14 @@ describe('overload protection', () => {
 describe('hostile clients (their behaviour is proven in test/live/edge-protection.live.test.ts)', () => {
   const limit = upgradeRoute.typed_per_filter_config['envoy.filters.http.local_ratelimit'];
   const rbacOf = (config = configWith()) =>
-    (inlineBootstrapFor(config) as any).static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config
-      .virtual_hosts[0].routes[0].typed_per_filter_config['envoy.filters.http.rbac'];
+    (inlineBootstrapFor(config) as any).static_resources.listeners[0].filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0].routes[0]
+      .typed_per_filter_config['envoy.filters.http.rbac'];
 
   test('GIVEN the defaults THEN each client address gets a bucket of 5, 1 every 5 s, beside the fleet bucket, at most 10000 clients per replica', () => {
     expect(limit.rate_limits).toEqual([{ actions: [{ remote_address: {} }] }]);
-    expect(limit.descriptors).toEqual([{ entries: [{ key: 'remote_address', value: '' }], token_bucket: { max_tokens: 5, tokens_per_fill: 1, fill_interval: '5s' } }]);
+    expect(limit.descriptors).toEqual([
+      { entries: [{ key: 'remote_address', value: '' }], token_bucket: { max_tokens: 5, tokens_per_fill: 1, fill_interval: '5s' } },
+    ]);
     expect(limit.max_dynamic_descriptors).toBe(10000);
     expect(limit.always_consume_default_token_bucket).toBe(true);
   });
@@ -274,7 +282,7 @@ describe('hostile clients (their behaviour is proven in test/live/edge-protectio
     expect(websocketHcm.http_filters.find((f: any) => f.name === 'envoy.filters.http.buffer').disabled).toBe(true);
   });
 
-  test('GIVEN Envoy\'s edge guidance THEN listeners and the backend cluster buffer at most 32 KiB per connection, and the ready port has its own cap', () => {
+  test("GIVEN Envoy's edge guidance THEN listeners and the backend cluster buffer at most 32 KiB per connection, and the ready port has its own cap", () => {
     for (const listener of listeners) expect(listener.per_connection_buffer_limit_bytes).toBe(32768);
     expect(backend.per_connection_buffer_limit_bytes).toBe(32768);
     const ready = listeners.find((l) => l.address.socket_address.port_value === 9901);

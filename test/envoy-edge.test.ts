@@ -1,12 +1,11 @@
 // The Kubernetes objects around Envoy: what each one guarantees on a real cluster.
 import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
-import { shutdownTiming } from '../envoy/pod';
 import type { EdgeConfig, EdgeConfigInput } from '../config/schema';
-import { configWith, findObject, K8sObject, synthEnvoyEdge } from './helpers';
+import { shutdownTiming } from '../envoy/pod';
+import { configWith, findObject, type K8sObject, synthEnvoyEdge } from './helpers';
 
-const synthEdge = (config: EdgeConfig = configWith()): K8sObject[] =>
-  synthEnvoyEdge(config);
+const synthEdge = (config: EdgeConfig = configWith()): K8sObject[] => synthEnvoyEdge(config);
 
 const objects = synthEdge();
 const deployment = findObject(objects, 'Deployment', 'envoy-proxy');
@@ -76,8 +75,7 @@ describe('deployment', () => {
   });
 
   test('GIVEN a change to the static bootstrap THEN the pod template changes, so the pods roll', () => {
-    const hashOf = (objs: K8sObject[]) =>
-      findObject(objs, 'Deployment').spec.template.metadata.annotations['envoy-edge/bootstrap-sha256'];
+    const hashOf = (objs: K8sObject[]) => findObject(objs, 'Deployment').spec.template.metadata.annotations['envoy-edge/bootstrap-sha256'];
     const mounted = findObject(objects, 'ConfigMap', 'envoy-proxy-bootstrap').data['envoy.yaml'];
     expect(hashOf(objects)).toBe(createHash('sha256').update(mounted).digest('hex'));
     expect(hashOf(synthEdge(configWith({ envoy: { connectionIdleTimeout: '2h' } })))).not.toBe(hashOf(objects));
@@ -197,7 +195,8 @@ describe('ingress', () => {
 
   test('GIVEN WebSockets THEN the ALB idle timeout is 3600 s by default and follows the config, and the ALB drops invalid header fields', () => {
     expect(annotations['alb.ingress.kubernetes.io/load-balancer-attributes']).toBe(
-      'idle_timeout.timeout_seconds=3600,routing.http.drop_invalid_header_fields.enabled=true');
+      'idle_timeout.timeout_seconds=3600,routing.http.drop_invalid_header_fields.enabled=true',
+    );
     const custom = findObject(synthEdge(configWith({ alb: { idleTimeoutSeconds: 1800 } })), 'Ingress');
     expect(custom.metadata.annotations['alb.ingress.kubernetes.io/load-balancer-attributes']).toContain('idle_timeout.timeout_seconds=1800');
   });
@@ -236,16 +235,22 @@ describe('availability and network', () => {
     expect(pdb.spec.selector.matchLabels).toEqual({ app: 'envoy-proxy' });
   });
 
-  test('GIVEN the NetworkPolicy THEN only the ALB\'s subnets reach the proxy port, and only they and the control plane reach 9901 (the VPC by default)', () => {
+  test("GIVEN the NetworkPolicy THEN only the ALB's subnets reach the proxy port, and only they and the control plane reach 9901 (the VPC by default)", () => {
     const policy = findObject(objects, 'NetworkPolicy', 'envoy-proxy');
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(policy.spec.ingress).toEqual([
       { from: [{ ipBlock: { cidr: '10.0.0.0/16' } }], ports: [{ protocol: 'TCP', port: 8080 }] },
       { from: [{ ipBlock: { cidr: '10.0.0.0/16' } }], ports: [{ protocol: 'TCP', port: 9901 }] },
     ]);
-    const custom = findObject(synthEdge(configWith({ alb: { allowedCidrs: ['10.0.1.0/24', '10.0.2.0/24'] }, cluster: { controlPlaneCidrs: ['10.0.64.0/18'] } })),
-      'NetworkPolicy', 'envoy-proxy');
-    expect(custom.spec.ingress[0]).toEqual({ from: [{ ipBlock: { cidr: '10.0.1.0/24' } }, { ipBlock: { cidr: '10.0.2.0/24' } }], ports: [{ protocol: 'TCP', port: 8080 }] });
+    const custom = findObject(
+      synthEdge(configWith({ alb: { allowedCidrs: ['10.0.1.0/24', '10.0.2.0/24'] }, cluster: { controlPlaneCidrs: ['10.0.64.0/18'] } })),
+      'NetworkPolicy',
+      'envoy-proxy',
+    );
+    expect(custom.spec.ingress[0]).toEqual({
+      from: [{ ipBlock: { cidr: '10.0.1.0/24' } }, { ipBlock: { cidr: '10.0.2.0/24' } }],
+      ports: [{ protocol: 'TCP', port: 8080 }],
+    });
     expect(custom.spec.ingress[1].from).toEqual(['10.0.1.0/24', '10.0.2.0/24', '10.0.64.0/18'].map((cidr) => ({ ipBlock: { cidr } })));
   });
 
@@ -262,7 +267,7 @@ describe('availability and network', () => {
 });
 
 describe('linter exceptions', () => {
-  test('GIVEN any object that skips a linter check THEN the check is named in the linter\'s own annotation with a reason', () => {
+  test("GIVEN any object that skips a linter check THEN the check is named in the linter's own annotation with a reason", () => {
     const skipped = objects.filter((o) => o.metadata.annotations?.['kube-score/ignore']);
     expect(skipped.map((o) => o.metadata.name).sort()).toEqual(['envoy-poc-app-server-service', 'envoy-proxy']);
     for (const o of skipped) {

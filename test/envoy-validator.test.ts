@@ -10,13 +10,13 @@ import { READ_ONLY_ADMIN_PATHS } from '../envoy/names';
 import {
   assertValidEnvoyBootstrap,
   ENVOY_CONFIG_SOURCES,
-  valuesAt,
   EnvoyBootstrapError,
-  EnvoyValidationOptions,
+  type EnvoyValidationOptions,
   envoyApiSource,
   formatEnvoyProblem,
   inspectEnvoyBootstrap,
   validateEnvoyBootstrap,
+  valuesAt,
 } from '../envoy/validate';
 import { configWith, inlineBootstrapFor, PROJECT_ROOT } from './helpers';
 
@@ -57,7 +57,14 @@ describe('the shipped bootstrap', () => {
 
   test('GIVEN non-default sizes and ports WHEN the bootstrap is validated THEN it still passes', () => {
     const config = configWith({
-      envoy: { replicas: 4, listenerPort: 8443, readyPort: 9443, adminPort: 19443, connections: { maxTotal: 16, maxPerBackendPod: 4 }, rateLimit: { maxTokens: 20 } },
+      envoy: {
+        replicas: 4,
+        listenerPort: 8443,
+        readyPort: 9443,
+        adminPort: 19443,
+        connections: { maxTotal: 16, maxPerBackendPod: 4 },
+        rateLimit: { maxTokens: 20 },
+      },
     });
     expect(validateEnvoyBootstrap(inlineBootstrapFor(config), { ports: { containerPorts: [8443, 9443], serviceTargetPorts: [8443] } })).toEqual([]);
   });
@@ -119,13 +126,19 @@ describe('strict parsing, as Envoy reads the bootstrap at start-up', () => {
   });
 
   test('GIVEN a port as a decimal string WHEN validated THEN it is accepted, as proto3 JSON allows', () => {
-    expect(problemsAfter((b) => { b.static_resources.listeners[0].address.socket_address.port_value = '8080'; })).toEqual([]);
+    expect(
+      problemsAfter((b) => {
+        b.static_resources.listeners[0].address.socket_address.port_value = '8080';
+      }),
+    ).toEqual([]);
   });
 
   test('GIVEN a 64-bit integer as a string WHEN validated THEN it is accepted', () => {
-    expect(problemsAfter((b) => {
-      b.overload_manager.resource_monitors[0].typed_config.max_heap_size_bytes = '214748364';
-    })).toEqual([]);
+    expect(
+      problemsAfter((b) => {
+        b.overload_manager.resource_monitors[0].typed_config.max_heap_size_bytes = '214748364';
+      }),
+    ).toEqual([]);
   });
 
   test('GIVEN a misspelled enum name WHEN validated THEN "enum: unknown value" listing the allowed names', () => {
@@ -137,7 +150,11 @@ describe('strict parsing, as Envoy reads the bootstrap at start-up', () => {
   });
 
   test('GIVEN an enum by number WHEN the number is defined THEN it is accepted', () => {
-    expect(problemsAfter((b) => { backendCluster(b).lb_policy = 1; })).toEqual([]);
+    expect(
+      problemsAfter((b) => {
+        backendCluster(b).lb_policy = 1;
+      }),
+    ).toEqual([]);
   });
 
   test('GIVEN a duration written in words WHEN validated THEN "type: Duration"', () => {
@@ -301,9 +318,7 @@ describe('protoc-gen-validate rules carried on the fields', () => {
     const problems = problemsAfter((b) => {
       websocketHcm(b).request_headers_timeout = '-1s';
     });
-    expect(problems).toEqual([
-      { path: `${WEBSOCKET_HCM}.request_headers_timeout`, rule: 'duration.gte', message: 'must be at least 0s; got -1s' },
-    ]);
+    expect(problems).toEqual([{ path: `${WEBSOCKET_HCM}.request_headers_timeout`, rule: 'duration.gte', message: 'must be at least 0s; got -1s' }]);
   });
 
   test('GIVEN a stats flush interval under 1 ms WHEN validated THEN "duration.gte" with the proto bound 0.001s', () => {
@@ -332,7 +347,11 @@ describe('protoc-gen-validate rules carried on the fields', () => {
   });
 
   test('GIVEN a fill interval of 10 ms WHEN validated THEN no problem: Envoy refuses it below 50 ms in C++, not in the proto rules', () => {
-    expect(problemsAfter((b) => { rateLimit(b).token_bucket.fill_interval = '0.010s'; })).toEqual([]);
+    expect(
+      problemsAfter((b) => {
+        rateLimit(b).token_bucket.fill_interval = '0.010s';
+      }),
+    ).toEqual([]);
   });
 
   test('GIVEN a deprecated field WHEN validated THEN no problem but a "deprecated" notice', () => {
@@ -352,12 +371,22 @@ describe('cross-references the protos cannot express', () => {
       upgradeRoute(b).route.cluster = 'websocket_backnd';
     });
     expect(pathsAndRules(problems)).toEqual([{ path: `${UPGRADE_ROUTE}.route.cluster`, rule: 'cluster: not defined' }]);
-    expect(problems[0].message).toBe('"websocket_backnd" is not one of static_resources.clusters (defined: "websocket_backend", "admin_loopback", "envoy_peers")');
+    expect(problems[0].message).toBe(
+      '"websocket_backnd" is not one of static_resources.clusters (defined: "websocket_backend", "admin_loopback", "envoy_peers")',
+    );
   });
 
   test('GIVEN weighted clusters naming a missing cluster WHEN validated THEN "cluster: not defined" at that weight', () => {
     const problems = problemsAfter((b) => {
-      upgradeRoute(b).route = { weighted_clusters: { clusters: [{ name: 'websocket_backend', weight: 1 }, { name: 'canary', weight: 1 }] }, timeout: '0s' };
+      upgradeRoute(b).route = {
+        weighted_clusters: {
+          clusters: [
+            { name: 'websocket_backend', weight: 1 },
+            { name: 'canary', weight: 1 },
+          ],
+        },
+        timeout: '0s',
+      };
     });
     expect(pathsAndRules(problems)).toEqual([{ path: `${UPGRADE_ROUTE}.route.weighted_clusters.clusters[1].name`, rule: 'cluster: not defined' }]);
   });
@@ -391,7 +420,11 @@ describe('cross-references the protos cannot express', () => {
   });
 
   test('GIVEN admin bound to ::1 WHEN validated THEN it is accepted', () => {
-    expect(problemsAfter((b) => { b.admin.address.socket_address.address = '::1'; })).toEqual([]);
+    expect(
+      problemsAfter((b) => {
+        b.admin.address.socket_address.address = '::1';
+      }),
+    ).toEqual([]);
   });
 
   test('GIVEN the ready listener moved off the container port WHEN validated with the pod ports THEN both sides of the mismatch are reported', () => {
@@ -435,14 +468,12 @@ describe('reporting', () => {
         routes.reverse();
         bootstrap.layered_runtime.layers.reverse();
       }
-      return validateEnvoyBootstrap(bootstrap).map((p) => `${p.rule} → ${p.configField}`).sort();
+      return validateEnvoyBootstrap(bootstrap)
+        .map((p) => `${p.rule} → ${p.configField}`)
+        .sort();
     };
     const inOrder = broken(false);
-    expect(inOrder).toEqual([
-      'duration.gt → envoy.healthCheck.interval',
-      'duration.gt → envoy.rateLimit.fillInterval',
-      'uint32.lte → envoy.readyPort',
-    ]);
+    expect(inOrder).toEqual(['duration.gt → envoy.healthCheck.interval', 'duration.gt → envoy.rateLimit.fillInterval', 'uint32.lte → envoy.readyPort']);
     expect(broken(true)).toEqual(inOrder);
   });
 
@@ -493,7 +524,9 @@ describe('the validate:envoy command', () => {
     writeFileSync(file, JSON.stringify(bootstrap));
     const result = run(file);
     expect(result.status).toBe(1);
-    expect(result.stdout.trim()).toBe(`${RATE_LIMIT}.token_bucket.tokens_per_fill: uint32.gt: must be greater than 0; got 0 (config: envoy.rateLimit.tokensPerFill)`);
+    expect(result.stdout.trim()).toBe(
+      `${RATE_LIMIT}.token_bucket.tokens_per_fill: uint32.gt: must be greater than 0; got 0 (config: envoy.rateLimit.tokensPerFill)`,
+    );
   }, 30_000);
 
   test('GIVEN a file that is not YAML THEN it exits 2', () => {

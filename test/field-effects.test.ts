@@ -3,7 +3,7 @@
 // changes (the pods roll), or only the live ConfigMap does (Envoy reloads it), or neither.
 import type { EdgeConfigInput } from '../config/schema';
 import { fieldEffects } from '../synth/field-effects';
-import { configWith, findObject, K8sObject, synthEnvoyEdge } from './helpers';
+import { configWith, findObject, type K8sObject, synthEnvoyEdge } from './helpers';
 
 const synth = (change: EdgeConfigInput) => synthEnvoyEdge(configWith(change));
 const baseline = synth({});
@@ -51,7 +51,7 @@ test.each(cases)('GIVEN %s changed alone THEN the reference says what a real syn
   }
 });
 
-test('GIVEN the issue\'s ten limit, cap, health-check, timeout and DNS fields THEN every one is live, and the image and resources roll the pods', () => {
+test("GIVEN the issue's ten limit, cap, health-check, timeout and DNS fields THEN every one is live, and the image and resources roll the pods", () => {
   const live = cases.slice(0, 10).map(([field]) => field);
   expect(live.filter((f) => effects.get(f) !== 'live')).toEqual([]);
   expect([effects.get('envoy.image'), effects.get('envoy.resources.memoryLimit')]).toEqual(['rolls the pods', 'rolls the pods']);

@@ -9,7 +9,7 @@ import { EdgeApplicationChart } from '../charts/edge-application';
 import { LbControllerChart } from '../charts/lb-controller';
 import { outputPaths, synthesizeProject } from '../synth/pipeline';
 import { EmptyOutputError, writeOutputsAtomically } from '../synth/write-outputs';
-import { environmentWith, findObject, K8sObject, snapshotTree, synthEnvoyEdge, synthObjects, tempProject } from './helpers';
+import { environmentWith, findObject, type K8sObject, snapshotTree, synthEnvoyEdge, synthObjects, tempProject } from './helpers';
 
 const repo = { repoURL: 'https://git.example.com/team/edge.git' };
 const prod = environmentWith('prod', { gitops: { ...repo, targetRevision: 'release', destinationName: 'in-cluster' } });
@@ -24,8 +24,9 @@ const applicationSet = findObject(
 );
 const projects = synthObjects((app) => new AppProjectsChart(app, 'projects', { environments }));
 const children = (env = staging) =>
-  synthObjects((app) => new LbControllerChart(app, 'lbc', { config: env.config }))
-    .concat(synthObjects((app) => new EdgeApplicationChart(app, 'edge', { config: env.config, sourcePath: outputPaths(env.name).edge })));
+  synthObjects((app) => new LbControllerChart(app, 'lbc', { config: env.config })).concat(
+    synthObjects((app) => new EdgeApplicationChart(app, 'edge', { config: env.config, sourcePath: outputPaths(env.name).edge })),
+  );
 const elements: Record<string, any>[] = applicationSet.spec.generators[0].list.elements;
 
 describe('the ApplicationSet: one root Application per environment', () => {
@@ -36,17 +37,20 @@ describe('the ApplicationSet: one root Application per environment', () => {
     ]);
   });
 
-  test('GIVEN a root THEN it lives in Argo CD\'s namespace and syncs its environment\'s folder into the environment\'s child namespace, not Argo CD\'s', () => {
+  test("GIVEN a root THEN it lives in Argo CD's namespace and syncs its environment's folder into the environment's child namespace, not Argo CD's", () => {
     const { spec, metadata } = applicationSet.spec.template;
     expect(metadata.name).toBe('{{.application}}');
     expect(metadata.namespace).toBe('argocd');
     expect(spec.source).toEqual({ repoURL: '{{.repoURL}}', targetRevision: '{{.targetRevision}}', path: '{{.path}}', directory: { recurse: false } });
     expect(spec.destination).toEqual({ server: 'https://kubernetes.default.svc', namespace: '{{.childNamespace}}' });
-    expect(elements.map((e) => [e.environment, e.childNamespace])).toEqual([['prod', 'envoy-edge-prod-apps'], ['staging', 'envoy-edge-staging-apps']]);
+    expect(elements.map((e) => [e.environment, e.childNamespace])).toEqual([
+      ['prod', 'envoy-edge-prod-apps'],
+      ['staging', 'envoy-edge-staging-apps'],
+    ]);
     expect(metadata.finalizers).toEqual(['resources-finalizer.argocd.argoproj.io']);
   });
 
-  test('GIVEN each environment\'s sync settings THEN its element carries the very sync policy its children get, and the template patch puts it in whole (rendered by the real ApplicationSet controller in verify:gitops), never syncing an empty folder', () => {
+  test("GIVEN each environment's sync settings THEN its element carries the very sync policy its children get, and the template patch puts it in whole (rendered by the real ApplicationSet controller in verify:gitops), never syncing an empty folder", () => {
     const edgeOf = (env: typeof prod) => findObject(children(env), 'Application', `envoy-edge-${env.name}-edge`);
     expect(elements.map((e) => e.syncPolicy)).toEqual([edgeOf(prod).spec.syncPolicy, edgeOf(staging).spec.syncPolicy]);
     expect(elements.map((e) => e.syncPolicy.automated)).toEqual([
@@ -57,9 +61,13 @@ describe('the ApplicationSet: one root Application per environment', () => {
     expect(applicationSet.spec.templatePatch).toBe('{"spec": {"syncPolicy": {{ toJson .syncPolicy }}}}\n');
   });
 
-  test('GIVEN automated sync off THEN the root\'s element has no automated policy either', () => {
+  test("GIVEN automated sync off THEN the root's element has no automated policy either", () => {
     const manual = environmentWith('qa', { gitops: { automatedSync: false } });
-    const set = findObject(synthObjects((app) => new EnvironmentsApplicationSetChart(app, 'a', { environments: [manual], rootPath: () => 'dist/qa' })), 'ApplicationSet', 'envoy-edge');
+    const set = findObject(
+      synthObjects((app) => new EnvironmentsApplicationSetChart(app, 'a', { environments: [manual], rootPath: () => 'dist/qa' })),
+      'ApplicationSet',
+      'envoy-edge',
+    );
     expect(set.spec.generators[0].list.elements[0].syncPolicy).toEqual({ retry: expect.any(Object), syncOptions: ['PruneLast=true'] });
   });
 
@@ -69,8 +77,8 @@ describe('the ApplicationSet: one root Application per environment', () => {
   });
 });
 
-describe('each environment\'s child Applications go to its own cluster', () => {
-  test('GIVEN staging THEN the edge Application syncs dist/staging/edge/ into staging\'s cluster with staging\'s sync settings', () => {
+describe("each environment's child Applications go to its own cluster", () => {
+  test("GIVEN staging THEN the edge Application syncs dist/staging/edge/ into staging's cluster with staging's sync settings", () => {
     const edge = findObject(children(), 'Application', 'envoy-edge-staging-edge');
     expect(edge.spec.source).toEqual({ repoURL: repo.repoURL, targetRevision: 'main', path: 'dist/staging/edge' });
     expect(edge.spec.destination).toEqual({ name: 'edge-staging', namespace: 'envoy-proxy' });
@@ -79,17 +87,19 @@ describe('each environment\'s child Applications go to its own cluster', () => {
     expect(edge.metadata.finalizers).toEqual(['resources-finalizer.argocd.argoproj.io']);
   });
 
-  test('GIVEN the child Applications THEN they live in the environment\'s child namespace, never Argo CD\'s (where an Application may name any project)', () => {
+  test("GIVEN the child Applications THEN they live in the environment's child namespace, never Argo CD's (where an Application may name any project)", () => {
     for (const env of [prod, staging]) {
-      expect(children(env).map((a) => [a.metadata.name, a.metadata.namespace])).toEqual(expect.arrayContaining([
-        [`envoy-edge-${env.name}-edge`, `envoy-edge-${env.name}-apps`],
-        [`envoy-edge-${env.name}-lb-controller`, `envoy-edge-${env.name}-apps`],
-      ]));
+      expect(children(env).map((a) => [a.metadata.name, a.metadata.namespace])).toEqual(
+        expect.arrayContaining([
+          [`envoy-edge-${env.name}-edge`, `envoy-edge-${env.name}-apps`],
+          [`envoy-edge-${env.name}-lb-controller`, `envoy-edge-${env.name}-apps`],
+        ]),
+      );
       expect(children(env)).toHaveLength(2);
     }
   });
 
-  test('GIVEN staging THEN the controller Application installs the chart into staging\'s kube-system, in staging\'s controller project', () => {
+  test("GIVEN staging THEN the controller Application installs the chart into staging's kube-system, in staging's controller project", () => {
     const controller = findObject(children(), 'Application', 'envoy-edge-staging-lb-controller');
     expect(controller.spec.destination).toEqual({ name: 'edge-staging', namespace: 'kube-system' });
     expect(controller.spec.project).toBe('envoy-edge-staging-lb-controller');
@@ -101,14 +111,26 @@ describe('each environment\'s child Applications go to its own cluster', () => {
     // empty syncPolicy, and sets an empty project to "default". The root that applies the child would then
     // see it OutOfSync and re-apply it forever (verify:gitops saw this with `directory: { recurse: false }`).
     const zeroValued = (o: Record<string, any> | undefined) =>
-      o !== undefined && Object.values(o).every((v) => v === false || v === '' || v === null || v === undefined ||
-        (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && v !== null && Object.keys(v).length === 0));
+      o !== undefined &&
+      Object.values(o).every(
+        (v) =>
+          v === false ||
+          v === '' ||
+          v === null ||
+          v === undefined ||
+          (Array.isArray(v) && v.length === 0) ||
+          (typeof v === 'object' && v !== null && Object.keys(v).length === 0),
+      );
     for (const env of [prod, staging]) {
       for (const app of children(env)) {
         const { source, syncPolicy, project } = app.spec;
         const stripped = ['directory', 'helm', 'kustomize'].filter((k) => source[k] !== undefined && zeroValued(source[k]));
-        expect({ app: app.metadata.name, stripped, emptySyncPolicy: syncPolicy !== undefined && zeroValued(syncPolicy), project })
-          .toEqual({ app: app.metadata.name, stripped: [], emptySyncPolicy: false, project: expect.stringMatching(/^envoy-edge-/) });
+        expect({ app: app.metadata.name, stripped, emptySyncPolicy: syncPolicy !== undefined && zeroValued(syncPolicy), project }).toEqual({
+          app: app.metadata.name,
+          stripped: [],
+          emptySyncPolicy: false,
+          project: expect.stringMatching(/^envoy-edge-/),
+        });
       }
     }
   });
@@ -122,7 +144,7 @@ describe('each environment\'s child Applications go to its own cluster', () => {
 describe('AppProjects: least privilege, per environment', () => {
   const project = (name: string) => findObject(projects, 'AppProject', name);
 
-  test('GIVEN staging\'s projects THEN both read only the team repository; the root\'s may put only Applications into staging\'s child namespace, Envoy\'s only into staging\'s namespaces', () => {
+  test("GIVEN staging's projects THEN both read only the team repository; the root's may put only Applications into staging's child namespace, Envoy's only into staging's namespaces", () => {
     for (const name of ['envoy-edge-staging', 'envoy-edge-staging-root']) expect(project(name).spec.sourceRepos).toEqual([repo.repoURL]);
     expect(project('envoy-edge-staging-root').spec.destinations).toEqual([{ server: 'https://kubernetes.default.svc', namespace: 'envoy-edge-staging-apps' }]);
     // Not a ConfigMap (argocd-cm, argocd-rbac-cm), Secret or anything else into Argo CD's namespace: a git writer cannot become its admin.
@@ -134,19 +156,25 @@ describe('AppProjects: least privilege, per environment', () => {
     ]);
   });
 
-  test('GIVEN each environment\'s child namespace THEN only its two child projects list it as a source namespace, so a child Application there can name no other project', () => {
+  test("GIVEN each environment's child namespace THEN only its two child projects list it as a source namespace, so a child Application there can name no other project", () => {
     const sourceNamespaces = Object.fromEntries(projects.filter((o) => o.kind === 'AppProject').map((p) => [p.metadata.name, p.spec.sourceNamespaces ?? []]));
     expect(sourceNamespaces).toEqual({
-      'envoy-edge-prod-root': [], 'envoy-edge-prod': ['envoy-edge-prod-apps'], 'envoy-edge-prod-lb-controller': ['envoy-edge-prod-apps'],
-      'envoy-edge-staging-root': [], 'envoy-edge-staging': ['envoy-edge-staging-apps'], 'envoy-edge-staging-lb-controller': ['envoy-edge-staging-apps'],
+      'envoy-edge-prod-root': [],
+      'envoy-edge-prod': ['envoy-edge-prod-apps'],
+      'envoy-edge-prod-lb-controller': ['envoy-edge-prod-apps'],
+      'envoy-edge-staging-root': [],
+      'envoy-edge-staging': ['envoy-edge-staging-apps'],
+      'envoy-edge-staging-lb-controller': ['envoy-edge-staging-apps'],
     });
     expect(projects.filter((o) => o.kind === 'Namespace').map((n) => n.metadata.name)).toEqual(['envoy-edge-prod-apps', 'envoy-edge-staging-apps']);
   });
 
-  test('GIVEN certManager off THEN the controller\'s project admits no cert-manager kinds; on, it admits Certificate and Issuer', () => {
+  test("GIVEN certManager off THEN the controller's project admits no cert-manager kinds; on, it admits Certificate and Issuer", () => {
     const kindsOf = (p: any) => p.spec.namespaceResourceWhitelist.map((k: any) => k.group);
     expect(kindsOf(project('envoy-edge-staging-lb-controller'))).not.toContain('cert-manager.io');
-    const withCertManager = synthObjects((app) => new AppProjectsChart(app, 'p', { environments: [environmentWith('prod', { lbController: { certManager: true } })] }));
+    const withCertManager = synthObjects(
+      (app) => new AppProjectsChart(app, 'p', { environments: [environmentWith('prod', { lbController: { certManager: true } })] }),
+    );
     expect(kindsOf(findObject(withCertManager, 'AppProject', 'envoy-edge-prod-lb-controller'))).toContain('cert-manager.io');
   });
 
@@ -160,7 +188,7 @@ describe('AppProjects: least privilege, per environment', () => {
     expect([...allowed].sort()).toEqual([...kinds].sort());
   });
 
-  test('GIVEN the controller chart needs cluster-wide RBAC, webhooks and CRDs THEN it gets its own project, limited to its cluster\'s kube-system and eks-charts', () => {
+  test("GIVEN the controller chart needs cluster-wide RBAC, webhooks and CRDs THEN it gets its own project, limited to its cluster's kube-system and eks-charts", () => {
     const controllerProject = project('envoy-edge-staging-lb-controller');
     expect(controllerProject.spec.sourceRepos).toEqual(['https://aws.github.io/eks-charts']);
     expect(controllerProject.spec.destinations).toEqual([{ name: 'edge-staging', namespace: 'kube-system' }]);
@@ -178,25 +206,28 @@ test('GIVEN the longest project name the config allows (58) THEN synthesis succe
   expect(snapshotTree(path.join(projectRoot, 'argocd'))['app-projects.k8s.yaml']).toContain(`name: ${longName}-apps\n`);
 });
 
-test('GIVEN a project name of 59 characters, or one whose child namespace is Argo CD\'s own THEN it is refused, naming the field, the value and why', () => {
+test("GIVEN a project name of 59 characters, or one whose child namespace is Argo CD's own THEN it is refused, naming the field, the value and why", () => {
   const tooLong = tempProject({ prod: { gitops: { project: 'a'.repeat(59) } } });
   expect(() => synthesizeProject(tooLong.root, tooLong.configDir)).toThrow(
-    `config/environments/prod.yaml: gitops.project: got "${'a'.repeat(59)}"; allowed: at most 58 characters`);
+    `config/environments/prod.yaml: gitops.project: got "${'a'.repeat(59)}"; allowed: at most 58 characters`,
+  );
   const clash = tempProject({ prod: { gitops: { project: 'argo', argocdNamespace: 'argo-apps' } }, environments: { prod: {} } });
-  expect(() => synthesizeProject(clash.root, clash.configDir)).toThrow('gitops.project: got "argo"; allowed: a name whose namespace <gitops.project>-apps is not Argo CD\'s own');
+  expect(() => synthesizeProject(clash.root, clash.configDir)).toThrow(
+    'gitops.project: got "argo"; allowed: a name whose namespace <gitops.project>-apps is not Argo CD\'s own',
+  );
 });
 
 describe('sync order', () => {
   const wave = (o: K8sObject) => Number(o.metadata.annotations?.['argocd.argoproj.io/sync-wave'] ?? 0);
 
-  test('GIVEN an environment\'s root THEN the controller Application syncs before the edge Application', () => {
+  test("GIVEN an environment's root THEN the controller Application syncs before the edge Application", () => {
     const apps = children();
     expect(wave(findObject(apps, 'Application', 'envoy-edge-staging-lb-controller'))).toBeLessThan(
       wave(findObject(apps, 'Application', 'envoy-edge-staging-edge')),
     );
   });
 
-  test('GIVEN the edge Application THEN Envoy\'s objects sync first, then the Ingress', () => {
+  test("GIVEN the edge Application THEN Envoy's objects sync first, then the Ingress", () => {
     const edge = synthEnvoyEdge(prod.config);
     const ingress = wave(findObject(edge, 'Ingress'));
     const envoyWaves = edge.filter((o) => o.kind !== 'Ingress').map(wave);
@@ -214,14 +245,19 @@ describe('safe synthesis', () => {
     }
     const before = ['dist', 'argocd', 'eksctl'].map((d) => snapshotTree(path.join(projectRoot, d)));
     expect(() =>
-      writeOutputsAtomically(projectRoot, ['dist', 'argocd', 'eksctl'], (staging) => {
-        mkdirSync(path.join(staging, 'dist', 'prod', 'edge'), { recursive: true });
-        writeFileSync(path.join(staging, 'dist', 'prod', 'children.yaml'), 'kind: children\n');
-        for (const dir of ['argocd', 'eksctl']) {
-          mkdirSync(path.join(staging, dir));
-          writeFileSync(path.join(staging, dir, 'new.yaml'), 'kind: new\n');
-        }
-      }, ['dist', 'argocd', 'eksctl', 'dist/prod', 'dist/prod/edge']),
+      writeOutputsAtomically(
+        projectRoot,
+        ['dist', 'argocd', 'eksctl'],
+        (staging) => {
+          mkdirSync(path.join(staging, 'dist', 'prod', 'edge'), { recursive: true });
+          writeFileSync(path.join(staging, 'dist', 'prod', 'children.yaml'), 'kind: children\n');
+          for (const dir of ['argocd', 'eksctl']) {
+            mkdirSync(path.join(staging, dir));
+            writeFileSync(path.join(staging, dir, 'new.yaml'), 'kind: new\n');
+          }
+        },
+        ['dist', 'argocd', 'eksctl', 'dist/prod', 'dist/prod/edge'],
+      ),
     ).toThrow(new EmptyOutputError('refusing to write an empty dist/prod/edge/: synthesis produced no files for it'));
     expect(['dist', 'argocd', 'eksctl'].map((d) => snapshotTree(path.join(projectRoot, d)))).toEqual(before);
   });
@@ -240,7 +276,7 @@ describe('safe synthesis', () => {
     expect(snapshotTree(path.join(projectRoot, 'dist'))).toEqual({ 'previous.yaml': 'kind: previous\n' });
   });
 
-  test('GIVEN a second synth THEN it reports every file unchanged, and a changed value changes exactly that environment\'s files', () => {
+  test("GIVEN a second synth THEN it reports every file unchanged, and a changed value changes exactly that environment's files", () => {
     const { root: projectRoot, configDir } = tempProject();
     synthesizeProject(projectRoot, configDir);
     const again = synthesizeProject(projectRoot, configDir).report;
@@ -271,8 +307,12 @@ describe('Argo CD resource tracking', () => {
         'Ingress/envoy-proxy-ingress envoy-edge-prod-apps_envoy-edge-prod-edge:networking.k8s.io/Ingress:envoy-proxy/envoy-proxy-ingress',
       ]),
     );
-    expect(ids('prod/edge-application.k8s.yaml')).toEqual(['Application/envoy-edge-prod-edge envoy-edge-prod:argoproj.io/Application:envoy-edge-prod-apps/envoy-edge-prod-edge']);
-    const all = Object.keys(tree).filter((f) => f.endsWith('.yaml')).flatMap(ids);
+    expect(ids('prod/edge-application.k8s.yaml')).toEqual([
+      'Application/envoy-edge-prod-edge envoy-edge-prod:argoproj.io/Application:envoy-edge-prod-apps/envoy-edge-prod-edge',
+    ]);
+    const all = Object.keys(tree)
+      .filter((f) => f.endsWith('.yaml'))
+      .flatMap(ids);
     expect(all.filter((line) => line.endsWith(' undefined'))).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Testing } from 'cdk8s';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { EnvoyEdgeChart } from '../charts/envoy-edge';
-import { Environment, parseConfig } from '../config/load';
+import { type Environment, parseConfig } from '../config/load';
 import type { EdgeConfig, EdgeConfigInput } from '../config/schema';
 import { buildEnvoyConfig, inlineEnvoyConfig } from '../envoy/bootstrap';
 import type { Bootstrap } from '../imports/envoy-types';
@@ -67,11 +67,16 @@ export function tempProject(files: ConfigFiles & { readonly prod?: Record<string
   const root = mkdtempSync(path.join(tmpdir(), 'edge-test-'));
   const configDir = path.join(root, 'config');
   mkdirSync(path.join(configDir, 'environments'), { recursive: true });
-  const write = (file: string, content: unknown) =>
-    writeFileSync(path.join(configDir, file), typeof content === 'string' ? content : toYaml(content));
+  const write = (file: string, content: unknown) => writeFileSync(path.join(configDir, file), typeof content === 'string' ? content : toYaml(content));
   // An object base gets the fields an internet-facing config must set, unless it says otherwise.
-  write('base.yaml', files.base === undefined ? readFileSync(path.join(SHIPPED_CONFIG, 'base.yaml'), 'utf8')
-    : typeof files.base === 'string' ? files.base : deepMerge(REQUIRED_FIELDS, files.base));
+  write(
+    'base.yaml',
+    files.base === undefined
+      ? readFileSync(path.join(SHIPPED_CONFIG, 'base.yaml'), 'utf8')
+      : typeof files.base === 'string'
+        ? files.base
+        : deepMerge(REQUIRED_FIELDS, files.base),
+  );
   const shippedEnvs = Object.fromEntries(
     readdirSync(path.join(SHIPPED_CONFIG, 'environments')).map((f) => [
       f.replace(/\.yaml$/, ''),

@@ -3,9 +3,9 @@
 // kubeconform -strict does: an object schema with declared properties admits no other keys.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { pruneApplicationSet } from '../cli/crd-pruning';
-import Ajv, { ValidateFunction } from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import { parseAllDocuments } from 'yaml';
+import { pruneApplicationSet } from '../cli/crd-pruning';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 type Schema = Record<string, any>;
@@ -17,9 +17,8 @@ function strictify(schema: unknown): unknown {
   const out: Schema = {};
   for (const [key, value] of Object.entries(schema)) {
     // Property names are data, not schema keywords: recurse into each property's schema only.
-    out[key] = key === 'properties' || key === 'definitions'
-      ? Object.fromEntries(Object.entries(value as Schema).map(([k, v]) => [k, strictify(v)]))
-      : strictify(value);
+    out[key] =
+      key === 'properties' || key === 'definitions' ? Object.fromEntries(Object.entries(value as Schema).map(([k, v]) => [k, strictify(v)])) : strictify(value);
   }
   if (out.properties && out.additionalProperties === undefined && !out['x-kubernetes-preserve-unknown-fields']) {
     out.additionalProperties = false;

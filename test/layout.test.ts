@@ -93,13 +93,11 @@ test('GIVEN charts/ THEN every file there defines a cdk8s Chart', () => {
 test('GIVEN main.ts THEN it only wires the synth pipeline to the process', () => {
   const main = readFileSync(path.join(PROJECT_ROOT, 'main.ts'), 'utf8');
   expect(main.split('\n').filter((l) => l.trim() && !l.startsWith('//')).length).toBeLessThanOrEqual(20);
-  expect(runtimeImports(path.join(PROJECT_ROOT, 'main.ts')).map((f) => path.relative(PROJECT_ROOT, f)).sort()).toEqual([
-    'config/errors.ts',
-    'envoy/validate/index.ts',
-    'synth/pipeline.ts',
-    'synth/summary.ts',
-    'synth/write-outputs.ts',
-  ]);
+  expect(
+    runtimeImports(path.join(PROJECT_ROOT, 'main.ts'))
+      .map((f) => path.relative(PROJECT_ROOT, f))
+      .sort(),
+  ).toEqual(['config/errors.ts', 'envoy/validate/index.ts', 'synth/pipeline.ts', 'synth/summary.ts', 'synth/write-outputs.ts']);
 });
 
 test('GIVEN tsconfig.json THEN it type-checks every TypeScript file but generated output, with no hand-kept list of folders', () => {

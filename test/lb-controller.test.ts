@@ -6,23 +6,13 @@ import * as path from 'node:path';
 import Ajv from 'ajv';
 import { Testing } from 'cdk8s';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import {
-  buildEksctlClusterConfig,
-  EksctlClusterConfig,
-  lbControllerRoleName,
-  serializeEksctlConfig,
-} from '../lb-controller/eksctl';
 import { LbControllerChart } from '../charts/lb-controller';
-import {
-  buildLbControllerValues,
-  checkLbControllerValues,
-  PROTECTED_VALUE_PATHS,
-  REFUSED_VALUE_PATHS,
-} from '../lb-controller/values';
 import { ConfigError } from '../config/errors';
-import { configWith } from './helpers';
 import type { EdgeConfig, EdgeConfigInput } from '../config/schema';
 import { SYNC_WAVE } from '../delivery/sync-waves';
+import { buildEksctlClusterConfig, type EksctlClusterConfig, lbControllerRoleName, serializeEksctlConfig } from '../lb-controller/eksctl';
+import { buildLbControllerValues, checkLbControllerValues, PROTECTED_VALUE_PATHS, REFUSED_VALUE_PATHS } from '../lb-controller/values';
+import { configWith } from './helpers';
 
 const config = (input: EdgeConfigInput = {}): EdgeConfig => configWith(input);
 
@@ -44,14 +34,11 @@ function errorMessage(run: () => unknown): string {
 }
 
 /** Config errors from parsing plus building the values, whichever step reports them. */
-const lbConfigError = (input: EdgeConfigInput) =>
-  errorMessage(() => buildLbControllerValues(configWith(input)));
+const lbConfigError = (input: EdgeConfigInput) => errorMessage(() => buildLbControllerValues(configWith(input)));
 
 // eksctl's published schema (draft-07), copied from eksctl v0.230.0 so the tests need nothing outside the repo.
 // strict: false because it carries eksctl's own keywords (x-intellij-html-description and the like).
-const eksctlSchema = JSON.parse(
-  readFileSync(path.join(__dirname, 'fixtures', 'eksctl-v0.230.0-ClusterConfig.schema.json'), 'utf8'),
-);
+const eksctlSchema = JSON.parse(readFileSync(path.join(__dirname, 'fixtures', 'eksctl-v0.230.0-ClusterConfig.schema.json'), 'utf8'));
 const validateEksctl = new Ajv({ strict: false, allErrors: true }).compile(eksctlSchema);
 
 /** Every leaf path of a values object, e.g. "serviceAccount.create". */
@@ -92,9 +79,7 @@ describe('Helm values', () => {
   });
 
   test('GIVEN user values that collide with none of ours THEN they are added and ours are unchanged', () => {
-    const v = buildLbControllerValues(
-      config({ lbController: { values: { logLevel: 'debug', serviceAccount: { annotations: { team: 'edge' } } } } }),
-    );
+    const v = buildLbControllerValues(config({ lbController: { values: { logLevel: 'debug', serviceAccount: { annotations: { team: 'edge' } } } } }));
     expect(v.logLevel).toBe('debug');
     expect(v.serviceAccount).toEqual({ create: false, name: 'aws-load-balancer-controller', annotations: { team: 'edge' } });
     expect(v.clusterName).toBe('envoy-poc');
@@ -175,7 +160,10 @@ describe('eksctl ClusterConfig', () => {
     const eksctl = buildEksctlClusterConfig(config({ lbController: { identity: 'podIdentity' } })) as any;
     expect(validateEksctl(eksctl)).toBe(true);
     expect(validateEksctl.errors ?? []).toEqual([]);
-    expect(eksctl.addons).toEqual([{ name: 'vpc-cni', configurationValues: '{"enableNetworkPolicy":"true"}', resolveConflicts: 'preserve' }, { name: 'eks-pod-identity-agent' }]);
+    expect(eksctl.addons).toEqual([
+      { name: 'vpc-cni', configurationValues: '{"enableNetworkPolicy":"true"}', resolveConflicts: 'preserve' },
+      { name: 'eks-pod-identity-agent' },
+    ]);
     expect(eksctl.iam).toEqual({
       podIdentityAssociations: [
         {
@@ -196,12 +184,12 @@ describe('eksctl ClusterConfig', () => {
   });
 
   test('GIVEN a cluster name too long for IAM THEN the role name fits in 64 characters and still tells two clusters apart', () => {
-    const a = lbControllerRoleName('a'.repeat(99) + 'x');
-    const b = lbControllerRoleName('a'.repeat(99) + 'y');
+    const a = lbControllerRoleName(`${'a'.repeat(99)}x`);
+    const b = lbControllerRoleName(`${'a'.repeat(99)}y`);
     expect(a.length).toBeLessThanOrEqual(64);
     expect(b.length).toBeLessThanOrEqual(64);
     expect(a).not.toBe(b);
-    expect(lbControllerRoleName('a'.repeat(99) + 'x')).toBe(a);
+    expect(lbControllerRoleName(`${'a'.repeat(99)}x`)).toBe(a);
     expect(a).toMatch(/^[\w+=,.@-]+$/);
   });
 
@@ -221,7 +209,7 @@ describe('eksctl ClusterConfig', () => {
 describe('Argo CD Application', () => {
   const app = applicationOf(config());
 
-  test('GIVEN the defaults THEN one Application named after the environment\'s project lives in the environment\'s child namespace, in the controller\'s project', () => {
+  test("GIVEN the defaults THEN one Application named after the environment's project lives in the environment's child namespace, in the controller's project", () => {
     expect(app.apiVersion).toBe('argoproj.io/v1alpha1');
     expect(app.kind).toBe('Application');
     expect(app.metadata.name).toBe('envoy-edge-lb-controller');
@@ -255,7 +243,7 @@ describe('Argo CD Application', () => {
     expect(applicationOf(config({ lbController: { chartVersion: '3.4.2' } })).spec.source.targetRevision).toBe('3.4.2');
   });
 
-  test('GIVEN the defaults THEN the controller goes to kube-system in the environment\'s cluster (in-cluster by default)', () => {
+  test("GIVEN the defaults THEN the controller goes to kube-system in the environment's cluster (in-cluster by default)", () => {
     expect(app.spec.destination).toEqual({ name: 'in-cluster', namespace: 'kube-system' });
     expect(applicationOf(config({ gitops: { destinationName: 'staging' } })).spec.destination).toEqual({ name: 'staging', namespace: 'kube-system' });
   });
@@ -298,7 +286,7 @@ describe('Argo CD Application', () => {
     expect(withCertManager.spec.source.helm.valuesObject.enableCertManager).toBe(true);
   });
 
-  test('GIVEN another release name THEN the ignored webhook and Secret names stay the chart\'s (they come from the chart name)', () => {
+  test("GIVEN another release name THEN the ignored webhook and Secret names stay the chart's (they come from the chart name)", () => {
     const names = applicationOf(config({ lbController: { releaseName: 'lbc' } })).spec.ignoreDifferences.map((d: any) => d.name);
     expect(names).toEqual(['aws-load-balancer-webhook', 'aws-load-balancer-webhook', 'aws-load-balancer-tls']);
   });
@@ -311,9 +299,7 @@ describe('Argo CD Application', () => {
 
   test('GIVEN a project prop that is not a DNS subdomain THEN the chart refuses it, naming the prop, the value and what is allowed', () => {
     const message = errorMessage(() => applicationOf(config(), 'Not A Project'));
-    expect(message).toBe(
-      'LbControllerChart props.project: got "Not A Project"; allowed: an Argo CD project name (a DNS-1123 subdomain)',
-    );
+    expect(message).toBe('LbControllerChart props.project: got "Not A Project"; allowed: an Argo CD project name (a DNS-1123 subdomain)');
   });
 });
 
@@ -351,9 +337,7 @@ describe('bad input', () => {
 
   test('GIVEN values.clusterName THEN it is refused: the cluster name comes from cluster.name', () => {
     const message = lbConfigError({ lbController: { values: { clusterName: 'x' } } });
-    expect(message).toContain(
-      'lbController.values.clusterName: got "x"; allowed: nothing: clusterName is set by this project from cluster.name',
-    );
+    expect(message).toContain('lbController.values.clusterName: got "x"; allowed: nothing: clusterName is set by this project from cluster.name');
   });
 
   test('GIVEN values.serviceAccount.create true THEN it is refused: eksctl owns the service account', () => {

@@ -1,17 +1,17 @@
 // The live suite runs the real Envoy on the synthesized bootstrap with a few local rewrites (each
 // replica's own loopback address, the DNS stand-in). Nothing else may change, or the suite would
 // prove something other than what is deployed.
-import { buildEnvoyBootstrap } from '../envoy/bootstrap';
-import { buildEnvoyConfig } from '../envoy/bootstrap';
+import { buildEnvoyBootstrap, buildEnvoyConfig } from '../envoy/bootstrap';
 import { liveDiscoveryFiles } from '../envoy/live';
-import { applyLocalRewrites, applyLocalRewritesToLiveFiles } from './live/harness/local-rewrites';
 import { configWith } from './helpers';
+import { applyLocalRewrites, applyLocalRewritesToLiveFiles } from './live/harness/local-rewrites';
 
 /** Every leaf of a JSON value, keyed by its path. */
 function leaves(value: unknown, path = ''): Map<string, unknown> {
   const out = new Map<string, unknown>();
   if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) for (const [p, leaf] of leaves(v, Array.isArray(value) ? `${path}[${k}]` : path ? `${path}.${k}` : k)) out.set(p, leaf);
+    for (const [k, v] of Object.entries(value))
+      for (const [p, leaf] of leaves(v, Array.isArray(value) ? `${path}[${k}]` : path ? `${path}.${k}` : k)) out.set(p, leaf);
   } else out.set(path, value);
   return out;
 }
@@ -22,7 +22,7 @@ const target = {
   liveDir: { from: '/etc/envoy-live', to: '/tmp/replica-0/live' },
 };
 
-test('GIVEN the shipped live files WHEN rewritten for loopback THEN only the backend cluster\'s DNS resolver changes', () => {
+test("GIVEN the shipped live files WHEN rewritten for loopback THEN only the backend cluster's DNS resolver changes", () => {
   const files = liveDiscoveryFiles(buildEnvoyConfig(configWith()).live) as Record<string, any>;
   const byName = Object.fromEntries(Object.entries(files).map(([k, v]) => [`${k}.yaml`, v]));
   const { files: rewritten, rewrites } = applyLocalRewritesToLiveFiles(byName, target);

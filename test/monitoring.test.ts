@@ -11,17 +11,23 @@ import { metricNames } from '../monitoring/selectors';
 import { outputPaths, synthesizeProject } from '../synth/pipeline';
 import { configWith, environmentWith, findObject, PROJECT_ROOT, snapshotTree, synthEnvoyEdge, synthObjects, tempProject } from './helpers';
 
-const on = configWith({ monitoring: { enabled: true, scraperNamespace: 'observability', scraperPodLabels: { app: 'prometheus' }, labels: { release: 'kps' } } });
+const on = configWith({
+  monitoring: { enabled: true, scraperNamespace: 'observability', scraperPodLabels: { app: 'prometheus' }, labels: { release: 'kps' } },
+});
 const objects = synthObjects((app) => new MonitoringChart(app, 'monitoring', { config: on }));
 
-test('GIVEN monitoring off (the default) THEN an environment\'s output holds no monitoring object; on, it holds the three', () => {
+test("GIVEN monitoring off (the default) THEN an environment's output holds no monitoring object; on, it holds the three", () => {
   const { root, configDir } = tempProject({ prod: { monitoring: { enabled: false } } });
   synthesizeProject(root, configDir);
   const prod = Object.keys(snapshotTree(path.join(root, outputPaths('prod').edge)));
   const staging = Object.keys(snapshotTree(path.join(root, outputPaths('staging').edge)));
   expect(prod).toEqual(['envoy-edge.k8s.yaml']);
   expect(staging).toEqual(['envoy-edge.k8s.yaml', 'monitoring.k8s.yaml']);
-  expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(['PodMonitor/envoy-proxy', 'PrometheusRule/envoy-proxy', 'ConfigMap/envoy-proxy-dashboard']);
+  expect(objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([
+    'PodMonitor/envoy-proxy',
+    'PrometheusRule/envoy-proxy',
+    'ConfigMap/envoy-proxy-dashboard',
+  ]);
 });
 
 test('GIVEN the PodMonitor THEN Prometheus scrapes /stats/prometheus on the ready port of the Envoy pods, with the labels the config asks for', () => {
@@ -34,7 +40,7 @@ test('GIVEN the PodMonitor THEN Prometheus scrapes /stats/prometheus on the read
   });
 });
 
-test('GIVEN monitoring on THEN the NetworkPolicy admits the scraper\'s pods to the ready port only; off, it admits no scraper', () => {
+test("GIVEN monitoring on THEN the NetworkPolicy admits the scraper's pods to the ready port only; off, it admits no scraper", () => {
   const policy = (config = on) => findObject(synthEnvoyEdge(config), 'NetworkPolicy', 'envoy-proxy');
   expect(policy().spec.ingress).toContainEqual({
     from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'observability' } }, podSelector: { matchLabels: { app: 'prometheus' } } }],
@@ -46,9 +52,12 @@ test('GIVEN monitoring on THEN the NetworkPolicy admits the scraper\'s pods to t
 });
 
 test('GIVEN the AppProject THEN it admits PodMonitor and PrometheusRule only in environments with monitoring on', () => {
-  const projects = synthObjects((app) => new AppProjectsChart(app, 'p', {
-    environments: [environmentWith('prod'), environmentWith('staging', { monitoring: { enabled: true }, gitops: { destinationName: 's' } })],
-  }));
+  const projects = synthObjects(
+    (app) =>
+      new AppProjectsChart(app, 'p', {
+        environments: [environmentWith('prod'), environmentWith('staging', { monitoring: { enabled: true }, gitops: { destinationName: 's' } })],
+      }),
+  );
   const kinds = (name: string) => findObject(projects, 'AppProject', name).spec.namespaceResourceWhitelist.map((k: any) => `${k.group}/${k.kind}`);
   expect(kinds('envoy-edge-staging')).toEqual(expect.arrayContaining(['monitoring.coreos.com/PodMonitor', 'monitoring.coreos.com/PrometheusRule']));
   expect(kinds('envoy-edge-prod').filter((k: string) => k.startsWith('monitoring.'))).toEqual([]);
@@ -76,7 +85,7 @@ test('GIVEN every alert THEN it has a severity, a summary, a description and a r
   }
 });
 
-test('GIVEN the dashboard THEN its ConfigMap is labelled for Grafana\'s sidecar and holds the dashboard, its uid named after the project', () => {
+test("GIVEN the dashboard THEN its ConfigMap is labelled for Grafana's sidecar and holds the dashboard, its uid named after the project", () => {
   const configMap = findObject(objects, 'ConfigMap', 'envoy-proxy-dashboard');
   expect(configMap.metadata.labels).toMatchObject({ grafana_dashboard: '1' });
   const dashboard = JSON.parse(configMap.data['envoy-edge.json']);
@@ -85,7 +94,7 @@ test('GIVEN the dashboard THEN its ConfigMap is labelled for Grafana\'s sidecar 
   expect(dashboard.panels.map((p: any) => p.title)).toEqual(dashboardPanels(on).map((p) => p.title));
 });
 
-test('GIVEN every expression THEN the metric names it uses are Envoy\'s (the live suite checks each against the real Envoy)', () => {
+test("GIVEN every expression THEN the metric names it uses are Envoy's (the live suite checks each against the real Envoy)", () => {
   const expressions = [...alertRules(on).map((r) => r.expr), ...dashboardPanels(on).flatMap((p) => p.targets.map((t) => t.expr))];
   expect(expressions.flatMap(metricNames).length).toBeGreaterThan(expressions.length);
   expect(metricNames('sum(rate(envoy_cluster_upstream_cx_connect_ms_bucket{envoy_cluster_name="x"}[5m]))')).toEqual(['envoy_cluster_upstream_cx_connect_ms']);

@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { OUTPUT_DIRS, synthesizeProject } from '../synth/pipeline';
-import { KubeSchemas } from './kube-schemas';
 import { configWith, findObject, snapshotTree, tempProject } from './helpers';
+import { KubeSchemas } from './kube-schemas';
 
 const schemas = new KubeSchemas();
 

@@ -1,5 +1,5 @@
 // Envoy's API as an index of messages and enums, built from decoded file descriptors.
-import { FileDescriptor, Plain } from './descriptors';
+import type { FileDescriptor, Plain } from './descriptors';
 
 export interface MessageDef {
   readonly kind: 'message';
@@ -31,9 +31,21 @@ export interface FieldShape {
 }
 
 const SCALAR_NAMES: Record<string, string> = {
-  TYPE_DOUBLE: 'double', TYPE_FLOAT: 'float', TYPE_INT64: 'int64', TYPE_UINT64: 'uint64', TYPE_INT32: 'int32',
-  TYPE_FIXED64: 'fixed64', TYPE_FIXED32: 'fixed32', TYPE_BOOL: 'bool', TYPE_STRING: 'string', TYPE_BYTES: 'bytes',
-  TYPE_UINT32: 'uint32', TYPE_SFIXED32: 'sfixed32', TYPE_SFIXED64: 'sfixed64', TYPE_SINT32: 'sint32', TYPE_SINT64: 'sint64',
+  TYPE_DOUBLE: 'double',
+  TYPE_FLOAT: 'float',
+  TYPE_INT64: 'int64',
+  TYPE_UINT64: 'uint64',
+  TYPE_INT32: 'int32',
+  TYPE_FIXED64: 'fixed64',
+  TYPE_FIXED32: 'fixed32',
+  TYPE_BOOL: 'bool',
+  TYPE_STRING: 'string',
+  TYPE_BYTES: 'bytes',
+  TYPE_UINT32: 'uint32',
+  TYPE_SFIXED32: 'sfixed32',
+  TYPE_SFIXED64: 'sfixed64',
+  TYPE_SINT32: 'sint32',
+  TYPE_SINT64: 'sint64',
 };
 
 export class ApiModel {
@@ -46,10 +58,9 @@ export class ApiModel {
   constructor(files: readonly FileDescriptor[]) {
     for (const file of files) {
       const prefix = file.package ? `${file.package}.` : '';
-      const topLevel = [
-        ...list(file.message_type).map((m) => this.addMessage(m, prefix)),
-        ...list(file.enum_type).map((e) => this.addEnum(e, prefix)),
-      ].filter((name): name is string => name !== undefined);
+      const topLevel = [...list(file.message_type).map((m) => this.addMessage(m, prefix)), ...list(file.enum_type).map((e) => this.addEnum(e, prefix))].filter(
+        (name): name is string => name !== undefined,
+      );
       this.typesOfFile.set(file.name, topLevel);
     }
   }
@@ -106,7 +117,9 @@ export class ApiModel {
 
   /** Message and enum names a message's fields refer to. */
   referencedTypes(message: MessageDef): string[] {
-    return this.fields(message).filter((f) => f.type.startsWith('.')).map((f) => f.type.slice(1));
+    return this.fields(message)
+      .filter((f) => f.type.startsWith('.'))
+      .map((f) => f.type.slice(1));
   }
 }
 

@@ -1,7 +1,7 @@
 // The compiled definitions envoy/validate/ reads: protobufjs's JSON form (what
 // Root.fromJSON / Type.fromJSON take), trimmed to what validation needs.
-import { ApiModel, EnumDef, FieldShape, isPlain, list, MessageDef } from './api-model';
-import { Plain, PlainValue } from './descriptors';
+import { type ApiModel, type EnumDef, type FieldShape, isPlain, list, type MessageDef } from './api-model';
+import type { Plain, PlainValue } from './descriptors';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -22,8 +22,11 @@ function nodeAt(root: JsonObject, segments: string[]): JsonObject {
   let nested = root;
   let node: JsonObject = root;
   for (const segment of segments) {
-    node = (nested[segment] ??= {}) as JsonObject;
-    if (segment !== segments[segments.length - 1]) nested = (node.nested ??= {}) as JsonObject;
+    nested[segment] ??= {};
+    node = nested[segment] as JsonObject;
+    if (segment === segments[segments.length - 1]) continue;
+    node.nested ??= {};
+    nested = node.nested as JsonObject;
   }
   return node;
 }
@@ -120,5 +123,9 @@ function isJsonObject(value: Json | undefined): value is JsonObject {
 function sortKeys(value: Json): Json {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (!isJsonObject(value)) return value;
-  return Object.fromEntries(Object.keys(value).sort().map((key) => [key, sortKeys(value[key])]));
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, sortKeys(value[key])]),
+  );
 }

@@ -72,7 +72,7 @@ function toPlain(message: protobuf.Message, type: protobuf.Type): Plain {
   const out: Plain = {};
   const values = message as unknown as Record<string, unknown>;
   for (const field of type.fieldsArray) {
-    if (!Object.prototype.hasOwnProperty.call(values, field.name)) continue;
+    if (!Object.hasOwn(values, field.name)) continue;
     const value = values[field.name];
     if (value === null || value === undefined) continue;
     if (field.map) throw new Error(`unexpected map field ${type.fullName}.${field.name} in a descriptor`);

@@ -4,8 +4,8 @@
 // numbers. google.protobuf.Any becomes a union discriminated by "@type" over every message in the
 // definitions, so that a typed_config is checked, excess properties included, against the message
 // its "@type" names.
-import { ApiModel, EnumDef, FieldShape, isPlain, list, MessageDef } from './api-model';
-import { Plain } from './descriptors';
+import { type ApiModel, type EnumDef, type FieldShape, isPlain, list, type MessageDef } from './api-model';
+import type { Plain } from './descriptors';
 
 export interface GeneratedTypes {
   readonly text: string;
@@ -16,9 +16,21 @@ export interface GeneratedTypes {
 const TYPE_URL_PREFIX = 'type.googleapis.com/';
 
 const SCALAR_TS: Record<string, string> = {
-  double: 'number', float: 'number', int32: 'number', uint32: 'number', sint32: 'number', fixed32: 'number', sfixed32: 'number',
-  int64: 'Int64', uint64: 'Int64', sint64: 'Int64', fixed64: 'Int64', sfixed64: 'Int64',
-  bool: 'boolean', string: 'string', bytes: 'string',
+  double: 'number',
+  float: 'number',
+  int32: 'number',
+  uint32: 'number',
+  sint32: 'number',
+  fixed32: 'number',
+  sfixed32: 'number',
+  int64: 'Int64',
+  uint64: 'Int64',
+  sint64: 'Int64',
+  fixed64: 'Int64',
+  sfixed64: 'Int64',
+  bool: 'boolean',
+  string: 'string',
+  bytes: 'string',
 };
 
 /** Well-known types with a JSON form of their own, and the TypeScript type of that form. */
@@ -63,11 +75,7 @@ export type AnyOf<U extends TypeUrl> = { '@type': U } & TypeUrls[U];
 export type Any = { [U in TypeUrl]: AnyOf<U> }[TypeUrl];
 `;
 
-export function generateEnvoyTypes(
-  model: ApiModel,
-  kept: ReadonlySet<string>,
-  opts: { readonly header: string; readonly rootType: string },
-): GeneratedTypes {
+export function generateEnvoyTypes(model: ApiModel, kept: ReadonlySet<string>, opts: { readonly header: string; readonly rootType: string }): GeneratedTypes {
   const names = tsNames(kept);
   const sorted = [...kept].filter((name) => !WELL_KNOWN_TS[name]).sort();
   const ctx: Context = { model, names };
@@ -169,7 +177,9 @@ function fieldDoc(field: FieldShape, message: MessageDef): string[] {
   if (options.deprecated === true) {
     const since = options['.envoy.annotations.deprecated_at_minor_version'];
     const refused = options['.envoy.annotations.disallowed_by_default'] === true;
-    lines.push(`@deprecated${since ? ` since API v${String(since)}` : ''}${refused ? '; refused unless a runtime override allows it' : '; Envoy logs a warning'}`);
+    lines.push(
+      `@deprecated${since ? ` since API v${String(since)}` : ''}${refused ? '; refused unless a runtime override allows it' : '; Envoy logs a warning'}`,
+    );
   }
   return lines;
 }

@@ -15,9 +15,7 @@ export function extractRawDescriptors(goSource: string): RawDescriptor[] {
   const found: RawDescriptor[] = [];
   for (const match of goSource.matchAll(RAW_DESC_DECLARATION)) {
     const start = match.index + match[0].length;
-    const bytes = goSource.startsWith('[]byte{', start)
-      ? parseByteSliceLiteral(goSource, start + '[]byte{'.length)
-      : parseStringConcatenation(goSource, start);
+    const bytes = goSource.startsWith('[]byte{', start) ? parseByteSliceLiteral(goSource, start + '[]byte{'.length) : parseStringConcatenation(goSource, start);
     found.push({ goName: match[1], bytes });
   }
   return found;
@@ -27,15 +25,22 @@ export function extractRawDescriptors(goSource: string): RawDescriptor[] {
 function parseByteSliceLiteral(source: string, start: number): Buffer {
   const end = source.indexOf('}', start);
   if (end < 0) throw new Error('unterminated []byte literal');
-  const items = source.slice(start, end).split(',').map((item) => item.trim()).filter(Boolean);
+  const items = source
+    .slice(start, end)
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
   return Buffer.from(items.map(parseGoByte));
 }
 
 function parseGoByte(text: string): number {
-  const value = /^0[xX][0-9a-fA-F]+$/.test(text) ? parseInt(text.slice(2), 16)
-    : /^0[oO]?[0-7]+$/.test(text) ? parseInt(text.replace(/^0[oO]?/, ''), 8)
-    : /^[1-9][0-9]*$|^0$/.test(text) ? parseInt(text, 10)
-    : NaN;
+  const value = /^0[xX][0-9a-fA-F]+$/.test(text)
+    ? parseInt(text.slice(2), 16)
+    : /^0[oO]?[0-7]+$/.test(text)
+      ? parseInt(text.replace(/^0[oO]?/, ''), 8)
+      : /^[1-9][0-9]*$|^0$/.test(text)
+        ? parseInt(text, 10)
+        : NaN;
   if (!(value >= 0 && value <= 255)) throw new Error(`not a byte literal: ${text}`);
   return value;
 }

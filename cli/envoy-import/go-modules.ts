@@ -59,7 +59,10 @@ export function downloadGoModule(module: GoModule, cacheDir: string): Downloaded
 export function readGoModRequirements(goModText: string): Map<string, string> {
   const requirements = new Map<string, string>();
   const add = (line: string) => {
-    const [modulePath, version] = line.replace(/\/\/.*$/, '').trim().split(/\s+/);
+    const [modulePath, version] = line
+      .replace(/\/\/.*$/, '')
+      .trim()
+      .split(/\s+/);
     if (modulePath && version) requirements.set(modulePath, version);
   };
   for (const block of goModText.matchAll(/^require\s*\(([^)]*)\)/gm)) block[1].split('\n').forEach(add);

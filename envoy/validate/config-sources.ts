@@ -35,7 +35,10 @@ export const ENVOY_CONFIG_SOURCES: readonly EnvoyConfigSource[] = [
   { pattern: 'admin.address.socket_address.port_value', configField: 'envoy.adminPort' },
   { pattern: `static_resources.listeners[${ENVOY_NAMES.websocketListener}].address.socket_address.port_value`, configField: 'envoy.listenerPort' },
   { pattern: `${READY_LISTENER}.address.socket_address.port_value`, configField: 'envoy.readyPort' },
-  { pattern: `${READY_LISTENER}.filter_chains[*].filters[envoy.filters.network.connection_limit].typed_config.max_connections`, configField: 'envoy.readyMaxConnections' },
+  {
+    pattern: `${READY_LISTENER}.filter_chains[*].filters[envoy.filters.network.connection_limit].typed_config.max_connections`,
+    configField: 'envoy.readyMaxConnections',
+  },
   { pattern: `${ROUTES}[*].route.idle_timeout`, configField: 'envoy.streamIdleTimeout' },
   { pattern: `${UPGRADE_ROUTE}.route.timeout`, configField: 'envoy.connections.queueTimeout' },
   { pattern: `${WEBSOCKET_HCM}.common_http_protocol_options.idle_timeout`, configField: 'envoy.connectionIdleTimeout' },
@@ -48,7 +51,10 @@ export const ENVOY_CONFIG_SOURCES: readonly EnvoyConfigSource[] = [
   { pattern: `${RATE_LIMIT}.descriptors[*].token_bucket.fill_interval`, configField: 'envoy.perClient.fillInterval' },
   { pattern: `${RATE_LIMIT}.max_dynamic_descriptors`, configField: 'envoy.perClient.maxClients' },
   { pattern: `${PLAIN_HTTP_ROUTE}.route.timeout`, configField: 'envoy.plainHttpTimeout' },
-  { pattern: `${PLAIN_HTTP_ROUTE}.typed_per_filter_config["envoy.filters.http.buffer"].buffer.max_request_bytes`, configField: 'envoy.plainHttp.maxRequestBytes' },
+  {
+    pattern: `${PLAIN_HTTP_ROUTE}.typed_per_filter_config["envoy.filters.http.buffer"].buffer.max_request_bytes`,
+    configField: 'envoy.plainHttp.maxRequestBytes',
+  },
   { pattern: `${BACKEND_CLUSTER}.cluster_type.typed_config.dns_refresh_rate`, configField: 'envoy.dnsRefreshRate' },
   { pattern: `${BACKEND_ENDPOINT}.address.socket_address.address`, configField: 'backend.serviceName' },
   { pattern: `${BACKEND_ENDPOINT}.address.socket_address.port_value`, configField: 'backend.port' },
@@ -71,7 +77,10 @@ export const ENVOY_CONFIG_SOURCES: readonly EnvoyConfigSource[] = [
   { pattern: `${PEERS_ENDPOINT}.address.socket_address.address`, configField: 'envoy.namespace' },
   { pattern: `${PEERS_ENDPOINT}.address.socket_address.port_value`, configField: 'envoy.readyPort' },
   // The heap ceiling is a share of the memory limit.
-  { pattern: 'overload_manager.resource_monitors[envoy.resource_monitors.fixed_heap].typed_config.max_heap_size_bytes', configField: 'envoy.resources.memoryLimit' },
+  {
+    pattern: 'overload_manager.resource_monitors[envoy.resource_monitors.fixed_heap].typed_config.max_heap_size_bytes',
+    configField: 'envoy.resources.memoryLimit',
+  },
   {
     pattern: 'overload_manager.resource_monitors[envoy.resource_monitors.global_downstream_max_connections].typed_config.max_active_downstream_connections',
     configField: 'envoy.maxDownstreamConnections',
@@ -111,17 +120,19 @@ export function namedPath(path: string, bootstrap: unknown): string {
 export function valuesAt(bootstrap: unknown, pattern: string): unknown[] {
   let current: unknown[] = [bootstrap];
   for (const step of pattern.match(/\["(?:[^"\\]|\\.)*"\]|\[[^\]]+\]|[^.[\]]+/g) ?? []) {
-    current = current.flatMap((value): unknown[] => {
-      if (value === null || typeof value !== 'object') return [];
-      if (step === '[*]') return Array.isArray(value) ? value : [];
-      if (step.startsWith('["')) return [(value as Record<string, unknown>)[JSON.parse(step.slice(1, -1))]];
-      if (step.startsWith('[')) {
-        const key = step.slice(1, -1);
-        if (!Array.isArray(value)) return [];
-        return /^\d+$/.test(key) ? [value[Number(key)]] : value.filter((e) => (e as { name?: unknown })?.name === key);
-      }
-      return [(value as Record<string, unknown>)[step]];
-    }).filter((v) => v !== undefined);
+    current = current
+      .flatMap((value): unknown[] => {
+        if (value === null || typeof value !== 'object') return [];
+        if (step === '[*]') return Array.isArray(value) ? value : [];
+        if (step.startsWith('["')) return [(value as Record<string, unknown>)[JSON.parse(step.slice(1, -1))]];
+        if (step.startsWith('[')) {
+          const key = step.slice(1, -1);
+          if (!Array.isArray(value)) return [];
+          return /^\d+$/.test(key) ? [value[Number(key)]] : value.filter((e) => (e as { name?: unknown })?.name === key);
+        }
+        return [(value as Record<string, unknown>)[step]];
+      })
+      .filter((v) => v !== undefined);
   }
   return current;
 }
@@ -129,11 +140,7 @@ export function valuesAt(bootstrap: unknown, pattern: string): unknown[] {
 const compiledPatterns = new WeakMap<readonly EnvoyConfigSource[], { regex: RegExp; configField: string }[]>();
 
 /** The config field behind a bootstrap path (in `bootstrap`), or undefined when the value is fixed by the builder. */
-export function configFieldFor(
-  path: string,
-  bootstrap: unknown,
-  sources: readonly EnvoyConfigSource[] = ENVOY_CONFIG_SOURCES,
-): string | undefined {
+export function configFieldFor(path: string, bootstrap: unknown, sources: readonly EnvoyConfigSource[] = ENVOY_CONFIG_SOURCES): string | undefined {
   let compiled = compiledPatterns.get(sources);
   if (!compiled) {
     compiled = sources.map(({ pattern, configField }) => ({ regex: patternToRegex(pattern), configField }));

@@ -3,7 +3,7 @@
 // sit, inside typed configs too; they are checked once all clusters are known.
 import { isIP } from 'node:net';
 import { describe, isPlainObject, join } from './json';
-import { Reporter } from './report';
+import type { Reporter } from './report';
 
 export interface EnvoyPorts {
   /** The Envoy container's ports. */
@@ -50,28 +50,23 @@ export class CrossReferences {
     const dynamic = isPlainObject(bootstrap.dynamic_resources) && bootstrap.dynamic_resources.cds_config !== undefined;
     if (dynamic) {
       if (this.clusterReferences.length) {
-        this.report.notice(
-          'dynamic_resources.cds_config',
-          'skipped: cluster: not defined',
-          'clusters also come from CDS; route targets were not checked',
-        );
+        this.report.notice('dynamic_resources.cds_config', 'skipped: cluster: not defined', 'clusters also come from CDS; route targets were not checked');
       }
     } else {
       for (const ref of this.clusterReferences) {
         if (clusterNames.has(ref.name)) continue;
         const known = [...clusterNames].map((n) => `"${n}"`).join(', ') || 'none';
-        this.report.problem(
-          ref.path,
-          'cluster: not defined',
-          `"${ref.name}" is not one of static_resources.clusters (defined: ${known})`,
-        );
+        this.report.problem(ref.path, 'cluster: not defined', `"${ref.name}" is not one of static_resources.clusters (defined: ${known})`);
       }
     }
 
     const adminAddress = socketAddressOf(isPlainObject(bootstrap.admin) ? bootstrap.admin.address : undefined);
     if (adminAddress && typeof adminAddress.address === 'string' && !isLoopback(adminAddress.address)) {
-      this.report.problem('admin.address.socket_address.address', 'admin: not loopback',
-        `admin can stop and drain Envoy, so it must listen on 127.0.0.1 or ::1 only; got ${describe(adminAddress.address)}`);
+      this.report.problem(
+        'admin.address.socket_address.address',
+        'admin: not loopback',
+        `admin can stop and drain Envoy, so it must listen on 127.0.0.1 or ::1 only; got ${describe(adminAddress.address)}`,
+      );
     }
     this.checkPorts(listeners, adminAddress);
   }

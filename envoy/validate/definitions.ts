@@ -3,7 +3,7 @@
 // reflection. Loaded on first use and indexed by full name.
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Enum, Field, Type } from 'protobufjs/light';
+import { Enum, type Field, Type } from 'protobufjs/light';
 
 // The synth bundle (cli/synth.cjs) names the project root in $EDGE_PROJECT_ROOT.
 const API_FILE = path.join(process.env.EDGE_PROJECT_ROOT ?? path.join(__dirname, '..', '..'), 'imports', 'envoy-api.json');
@@ -117,7 +117,10 @@ export const WRAPPED_SCALARS: Record<string, string> = {
 
 /** An enum's names in number order, as the .proto file lists them. */
 export function enumNames(enumType: Enum): string {
-  return Object.entries(enumType.values).sort(([, a], [, b]) => a - b).map(([name]) => name).join(', ');
+  return Object.entries(enumType.values)
+    .sort(([, a], [, b]) => a - b)
+    .map(([name]) => name)
+    .join(', ');
 }
 
 /** protobuf's lowerCamel JSON name: drop each "_" and upper-case the letter after it. */

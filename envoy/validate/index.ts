@@ -6,18 +6,18 @@
 // field (pgv-rules.ts), then a few cross-references the protos cannot express (cross-references.ts).
 // The definitions are imports/envoy-api.json (definitions.ts); each problem names the config field
 // behind its path (config-sources.ts, report.ts).
-import { ENVOY_CONFIG_SOURCES, EnvoyConfigSource } from './config-sources';
-import { CrossReferences, EnvoyPorts } from './cross-references';
+import { ENVOY_CONFIG_SOURCES, type EnvoyConfigSource } from './config-sources';
+import { CrossReferences, type EnvoyPorts } from './cross-references';
 import { loadEnvoyApi } from './definitions';
 import { describe, isPlainObject } from './json';
 import { ProtoJsonWalker } from './proto-json';
-import { EnvoyProblem, formatEnvoyProblem, Reporter } from './report';
+import { type EnvoyProblem, formatEnvoyProblem, Reporter } from './report';
 
-export { configFieldFor, ENVOY_CONFIG_SOURCES, namedPath, valuesAt } from './config-sources';
 export type { EnvoyConfigSource } from './config-sources';
+export { configFieldFor, ENVOY_CONFIG_SOURCES, namedPath, valuesAt } from './config-sources';
 export type { EnvoyPorts } from './cross-references';
-export { formatEnvoyProblem } from './report';
 export type { EnvoyProblem } from './report';
+export { formatEnvoyProblem } from './report';
 
 const BOOTSTRAP_TYPE = 'envoy.config.bootstrap.v3.Bootstrap';
 

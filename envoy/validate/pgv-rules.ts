@@ -3,10 +3,10 @@
 // then hands it here with the rules that apply to it; each method picks the rule kind it reads
 // (`uint32`, `string`, `repeated`, `duration`, …). A rule not implemented here becomes a notice.
 import { isIP } from 'node:net';
-import { Enum, Field, Type } from 'protobufjs/light';
-import { EnvoyApi, enumNames, WRAPPED_SCALARS } from './definitions';
-import { describe, isPlainObject, NANOS_PER_SECOND, Scalar } from './json';
-import { Reporter } from './report';
+import { Enum, type Field, Type } from 'protobufjs/light';
+import { type EnvoyApi, enumNames, WRAPPED_SCALARS } from './definitions';
+import { describe, isPlainObject, NANOS_PER_SECOND, type Scalar } from './json';
+import type { Reporter } from './report';
 
 /** A field's `(validate.rules)`: rule kind → that kind's rules. */
 export type Rules = Record<string, unknown>;
@@ -60,11 +60,7 @@ export class PgvRules {
     if (!mapRules || (mapRules.ignore_empty === true && entryCount === 0)) return;
     this.unsupportedRules(mapRules, ['min_pairs', 'max_pairs', 'keys', 'values', 'no_sparse', 'ignore_empty'], 'map', fieldPath);
     if (typeof mapRules.min_pairs === 'number' && entryCount < mapRules.min_pairs) {
-      this.report.problem(
-        fieldPath,
-        'map.min_pairs',
-        `needs at least ${mapRules.min_pairs} entr${mapRules.min_pairs === 1 ? 'y' : 'ies'}; got ${entryCount}`,
-      );
+      this.report.problem(fieldPath, 'map.min_pairs', `needs at least ${mapRules.min_pairs} entr${mapRules.min_pairs === 1 ? 'y' : 'ies'}; got ${entryCount}`);
     }
     if (typeof mapRules.max_pairs === 'number' && entryCount > mapRules.max_pairs) {
       this.report.problem(fieldPath, 'map.max_pairs', `allows at most ${mapRules.max_pairs} entries; got ${entryCount}`);
@@ -77,11 +73,7 @@ export class PgvRules {
     this.unsupportedRules(repeatedRules, ['min_items', 'max_items', 'unique', 'items', 'ignore_empty'], 'repeated', fieldPath);
     const { min_items: minItems, max_items: maxItems } = repeatedRules;
     if (typeof minItems === 'number' && items.length < minItems) {
-      this.report.problem(
-        fieldPath,
-        'repeated.min_items',
-        `needs at least ${minItems} item${minItems === 1 ? '' : 's'}; got ${items.length}`,
-      );
+      this.report.problem(fieldPath, 'repeated.min_items', `needs at least ${minItems} item${minItems === 1 ? '' : 's'}; got ${items.length}`);
     }
     if (typeof maxItems === 'number' && items.length > maxItems) {
       this.report.problem(fieldPath, 'repeated.max_items', `allows at most ${maxItems} items; got ${items.length}`);
@@ -105,11 +97,7 @@ export class PgvRules {
     const shown = value === undefined ? `nothing (unset means ${enumType.valuesById[0] ?? 0})` : describe(value);
     const nameOf = (n: number) => enumType.valuesById[n] ?? String(n);
     if (enumRules.defined_only === true && enumType.valuesById[number] === undefined) {
-      this.report.problem(
-        valuePath,
-        'enum.defined_only',
-        `${number} is not a defined value of ${enumName}; allowed: ${enumNames(enumType)}`,
-      );
+      this.report.problem(valuePath, 'enum.defined_only', `${number} is not a defined value of ${enumName}; allowed: ${enumNames(enumType)}`);
     }
     if (typeof enumRules.const === 'number' && number !== enumRules.const) {
       this.report.problem(valuePath, 'enum.const', `must be ${nameOf(enumRules.const)}; got ${shown}`);
@@ -190,10 +178,18 @@ export class PgvRules {
   ): void {
     const bound = (key: string) => (rules[key] === undefined ? undefined : toComparable(rules[key]));
     const [gt, gte, lt, lte] = [bound('gt'), bound('gte'), bound('lt'), bound('lte')];
-    const lower = gt !== undefined ? { key: 'gt', at: gt, ok: value > gt, text: `greater than ${format(gt)}` }
-      : gte !== undefined ? { key: 'gte', at: gte, ok: value >= gte, text: `at least ${format(gte)}` } : undefined;
-    const upper = lt !== undefined ? { key: 'lt', at: lt, ok: value < lt, text: `less than ${format(lt)}` }
-      : lte !== undefined ? { key: 'lte', at: lte, ok: value <= lte, text: `at most ${format(lte)}` } : undefined;
+    const lower =
+      gt !== undefined
+        ? { key: 'gt', at: gt, ok: value > gt, text: `greater than ${format(gt)}` }
+        : gte !== undefined
+          ? { key: 'gte', at: gte, ok: value >= gte, text: `at least ${format(gte)}` }
+          : undefined;
+    const upper =
+      lt !== undefined
+        ? { key: 'lt', at: lt, ok: value < lt, text: `less than ${format(lt)}` }
+        : lte !== undefined
+          ? { key: 'lte', at: lte, ok: value <= lte, text: `at most ${format(lte)}` }
+          : undefined;
     if (lower && upper && upper.at < lower.at) {
       // PGV: an upper bound below the lower bound means "outside this range".
       if (!lower.ok && !upper.ok) {
@@ -227,11 +223,7 @@ export class PgvRules {
     if (typeof rules.pattern === 'string') {
       const regex = compilePattern(rules.pattern);
       if (!regex) {
-        this.report.notice(
-          valuePath,
-          `skipped: ${prefix}.pattern`,
-          `the RE2 pattern ${JSON.stringify(rules.pattern)} has no JavaScript equivalent`,
-        );
+        this.report.notice(valuePath, `skipped: ${prefix}.pattern`, `the RE2 pattern ${JSON.stringify(rules.pattern)} has no JavaScript equivalent`);
       } else if (!regex.test(value)) {
         this.report.problem(valuePath, `${prefix}.pattern`, `must match ${rules.pattern}; got ${shown}`);
       }
@@ -241,8 +233,7 @@ export class PgvRules {
       const what = rules.well_known_regex.toLowerCase().replace(/_/g, ' ');
       if (!regex) {
         this.report.notice(valuePath, `skipped: ${prefix}.well_known_regex`, `${rules.well_known_regex} is not implemented`);
-      }
-      else if (!regex.test(value)) this.report.problem(valuePath, `${prefix}.well_known_regex`, `must be a valid ${what}; got ${shown}`);
+      } else if (!regex.test(value)) this.report.problem(valuePath, `${prefix}.well_known_regex`, `must be a valid ${what}; got ${shown}`);
     }
   }
 
@@ -325,6 +316,7 @@ function isHostname(value: string): boolean {
 function headerRegex(kind: string, strict: boolean): RegExp | undefined {
   if (kind !== 'HTTP_HEADER_NAME' && kind !== 'HTTP_HEADER_VALUE') return undefined;
   if (!strict) return /^[^\0\n\r]*$/;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters PGV's strict header value rule refuses
   return kind === 'HTTP_HEADER_NAME' ? /^:?[0-9a-zA-Z!#$%&'*+\-.^_|~`]+$/ : /^[^\0-\x08\n-\x1f\x7f]*$/;
 }
 

@@ -6,13 +6,13 @@
 // Field names: only proto names (snake_case) are accepted by default. Envoy's JSON parser also
 // takes lowerCamel JSON names; this repository writes proto names everywhere, so a lowerCamel key
 // is reported (rule "json name") unless `allowJsonNames` is set.
-import { Enum, Field, MapField, Type } from 'protobufjs/light';
-import { EnvoyApi, enumNames, WRAPPED_SCALARS } from './definitions';
-import { describe, isPlainObject, join, Scalar } from './json';
+import { Enum, type Field, type MapField, Type } from 'protobufjs/light';
+import { type EnvoyApi, enumNames, WRAPPED_SCALARS } from './definitions';
+import { describe, isPlainObject, join, type Scalar } from './json';
 import { closestName } from './names';
+import { kindRules, PgvRules, type Rules } from './pgv-rules';
 import { defaultScalar, INTEGER_RANGES, isDefaultScalar, parseDuration, parseScalarJson, parseTimestamp } from './proto-scalars';
-import { kindRules, PgvRules, Rules } from './pgv-rules';
-import { Reporter } from './report';
+import type { Reporter } from './report';
 
 export interface WalkOptions {
   /** Accept lowerCamel JSON field names as Envoy's JSON parser does. */
@@ -22,7 +22,6 @@ export interface WalkOptions {
 }
 
 const TYPE_URL_PREFIX = 'type.googleapis.com/';
-
 
 /** Well-known types whose JSON form is not an object of fields; inside an Any they sit under "value". */
 const SPECIAL_JSON_TYPES = new Set([
@@ -37,7 +36,6 @@ const SPECIAL_JSON_TYPES = new Set([
 ]);
 /** TypedStruct carries a config as a Struct plus its type URL; Envoy converts it to that message. */
 const TYPED_STRUCT_TYPES = new Set(['xds.type.v3.TypedStruct', 'udpa.type.v1.TypedStruct']);
-
 
 export class ProtoJsonWalker {
   private readonly pgv: PgvRules;
@@ -59,11 +57,7 @@ export class ProtoJsonWalker {
       const field = this.fieldFor(type, key, join(path, key));
       if (!field) continue;
       if (present.has(field)) {
-        this.report.problem(
-          join(path, field.name),
-          'duplicate field',
-          `${field.name} is set twice (by its proto and its JSON name)`,
-        );
+        this.report.problem(join(path, field.name), 'duplicate field', `${field.name} is set twice (by its proto and its JSON name)`);
         continue;
       }
       present.set(field, fieldValue);
@@ -95,17 +89,13 @@ export class ProtoJsonWalker {
   }
 
   private fieldFor(type: Type, key: string, keyPath: string): Field | undefined {
-    const byProtoName = Object.prototype.hasOwnProperty.call(type.fields, key) ? type.fields[key] : undefined;
+    const byProtoName = Object.hasOwn(type.fields, key) ? type.fields[key] : undefined;
     if (byProtoName) return byProtoName;
     const byJsonName = this.api.fieldByJsonName(type, key);
     if (byJsonName && this.opts.allowJsonNames) return byJsonName;
     const typeName = this.api.nameOf(type);
     if (byJsonName) {
-      this.report.problem(
-        keyPath,
-        'json name',
-        `"${key}" is the JSON name of ${byJsonName.name}; this repository writes proto field names`,
-      );
+      this.report.problem(keyPath, 'json name', `"${key}" is the JSON name of ${byJsonName.name}; this repository writes proto field names`);
       // Envoy would accept it: check its value as that field, so one spelling slip is one problem.
       return byJsonName;
     }
@@ -113,11 +103,7 @@ export class ProtoJsonWalker {
       this.report.problem(keyPath, 'unknown field', `"${key}" was removed from ${typeName} (a reserved name)`);
     } else {
       const suggestion = closestName(key, Object.keys(type.fields));
-      this.report.problem(
-        keyPath,
-        'unknown field',
-        `"${key}" is not a field of ${typeName}${suggestion ? `; did you mean "${suggestion}"?` : ''}`,
-      );
+      this.report.problem(keyPath, 'unknown field', `"${key}" is not a field of ${typeName}${suggestion ? `; did you mean "${suggestion}"?` : ''}`);
     }
     return undefined;
   }
@@ -132,11 +118,7 @@ export class ProtoJsonWalker {
         `${typeName}.${field.name} is deprecated and refused unless a runtime override allows it`,
       );
     } else {
-      this.report.notice(
-        fieldPath,
-        'deprecated',
-        `${typeName}.${field.name} is deprecated${since ? ` since API v${since}` : ''}; Envoy logs a warning`,
-      );
+      this.report.notice(fieldPath, 'deprecated', `${typeName}.${field.name} is deprecated${since ? ` since API v${since}` : ''}; Envoy logs a warning`);
     }
   }
 
@@ -153,11 +135,7 @@ export class ProtoJsonWalker {
 
   private checkMap(value: unknown, field: Field, keyType: string, rules: Rules | undefined, fieldPath: string): void {
     if (value !== undefined && !isPlainObject(value)) {
-      this.report.problem(
-        fieldPath,
-        'type: map',
-        `expected an object (map<${keyType}, ${shortType(field.type)}>); got ${describe(value)}`,
-      );
+      this.report.problem(fieldPath, 'type: map', `expected an object (map<${keyType}, ${shortType(field.type)}>); got ${describe(value)}`);
       return;
     }
     const entries = Object.entries(value ?? {});
@@ -211,13 +189,7 @@ export class ProtoJsonWalker {
   }
 
   /** One value of a message, enum or scalar type; `value` undefined means unset. */
-  private checkSingular(
-    value: unknown,
-    resolved: Type | Enum | undefined,
-    typeRef: string,
-    rules: Rules | undefined,
-    valuePath: string,
-  ): void {
+  private checkSingular(value: unknown, resolved: Type | Enum | undefined, typeRef: string, rules: Rules | undefined, valuePath: string): void {
     if (value === null && typeRef !== '.google.protobuf.Value') value = undefined;
     if (resolved instanceof Type) return this.checkMessageValue(value, resolved, rules, valuePath);
     if (resolved instanceof Enum) return this.checkEnum(value, resolved, rules, valuePath);
@@ -279,8 +251,14 @@ export class ProtoJsonWalker {
       if (!Number.isFinite(value)) this.report.problem(valuePath, 'type: Value', `${value} is not a JSON number`);
       return;
     }
-    if (Array.isArray(value)) return value.forEach((item, i) => this.checkAnyJson(item, `${valuePath}[${i}]`));
-    if (isPlainObject(value)) return Object.entries(value).forEach(([k, v]) => this.checkAnyJson(v, join(valuePath, k)));
+    if (Array.isArray(value)) {
+      for (const [i, item] of value.entries()) this.checkAnyJson(item, `${valuePath}[${i}]`);
+      return;
+    }
+    if (isPlainObject(value)) {
+      for (const [k, v] of Object.entries(value)) this.checkAnyJson(v, join(valuePath, k));
+      return;
+    }
     this.report.problem(valuePath, 'type: Value', `${describe(value)} is not JSON`);
   }
 
@@ -293,11 +271,7 @@ export class ProtoJsonWalker {
     }
     const typeUrl = value['@type'];
     if (typeUrl === undefined) {
-      this.report.problem(
-        valuePath,
-        'any: missing @type',
-        'a typed config needs "@type": "type.googleapis.com/<message full name>"',
-      );
+      this.report.problem(valuePath, 'any: missing @type', 'a typed config needs "@type": "type.googleapis.com/<message full name>"');
       return;
     }
     const type = this.resolveTypeUrl(typeUrl, join(valuePath, '@type'));
@@ -318,11 +292,7 @@ export class ProtoJsonWalker {
   /** Envoy turns a TypedStruct into the message its type_url names, as strictly as any other config. */
   private checkTypedStruct(fields: Record<string, unknown>, valuePath: string): void {
     if (fields.type_url === undefined) {
-      this.report.problem(
-        join(valuePath, 'type_url'),
-        'typed_struct: missing type_url',
-        'a TypedStruct needs the type URL of the config it carries',
-      );
+      this.report.problem(join(valuePath, 'type_url'), 'typed_struct: missing type_url', 'a TypedStruct needs the type URL of the config it carries');
       return;
     }
     const inner = this.resolveTypeUrl(fields.type_url, join(valuePath, 'type_url'));
@@ -337,11 +307,7 @@ export class ProtoJsonWalker {
     }
     const fullName = typeUrl.slice(TYPE_URL_PREFIX.length);
     if (this.api.isUnavailable(fullName)) {
-      this.report.notice(
-        urlPath,
-        'skipped: any @type not bundled',
-        `${fullName} imports definitions the import did not include; its content was not checked`,
-      );
+      this.report.notice(urlPath, 'skipped: any @type not bundled', `${fullName} imports definitions the import did not include; its content was not checked`);
       return undefined;
     }
     const type = this.api.lookupType(fullName);
@@ -374,11 +340,7 @@ export class ProtoJsonWalker {
   private checkTimestamp(value: unknown, rules: Rules | undefined, valuePath: string): void {
     const nanos = typeof value === 'string' ? parseTimestamp(value) : undefined;
     if (nanos === undefined) {
-      this.report.problem(
-        valuePath,
-        'type: Timestamp',
-        `expected an RFC 3339 time such as "2025-01-31T12:00:00Z"; got ${describe(value)}`,
-      );
+      this.report.problem(valuePath, 'type: Timestamp', `expected an RFC 3339 time such as "2025-01-31T12:00:00Z"; got ${describe(value)}`);
       return;
     }
     this.pgv.checkTimestamp(nanos, String(value), rules, valuePath);
@@ -392,12 +354,8 @@ export class ProtoJsonWalker {
     if (value === undefined) {
       number = 0;
     } else if (typeof value === 'string') {
-      if (!Object.prototype.hasOwnProperty.call(enumType.values, value)) {
-        this.report.problem(
-          valuePath,
-          'enum: unknown value',
-          `"${value}" is not a value of ${enumName}; allowed: ${enumNames(enumType)}`,
-        );
+      if (!Object.hasOwn(enumType.values, value)) {
+        this.report.problem(valuePath, 'enum: unknown value', `"${value}" is not a value of ${enumName}; allowed: ${enumNames(enumType)}`);
         return;
       }
       number = enumType.values[value];
@@ -417,11 +375,7 @@ export class ProtoJsonWalker {
     const options = enumType.valuesOptions?.[name];
     if (options?.deprecated !== true) return;
     if (options['(envoy.annotations.disallowed_by_default_enum)'] === true) {
-      this.report.problem(
-        valuePath,
-        'deprecated: disallowed by default',
-        `${name} is deprecated and refused unless a runtime override allows it`,
-      );
+      this.report.problem(valuePath, 'deprecated: disallowed by default', `${name} is deprecated and refused unless a runtime override allows it`);
     } else {
       this.report.notice(valuePath, 'deprecated', `${name} is deprecated; Envoy logs a warning`);
     }

@@ -1,7 +1,7 @@
 // proto3 JSON scalars as Envoy's parser reads them: integer ranges (64-bit ones also as decimal
 // strings), floats, bools that are not strings, base64 bytes, Durations and Timestamps, and the
 // default value an unset scalar is checked as.
-import { NANOS_PER_SECOND, Scalar } from './json';
+import { NANOS_PER_SECOND, type Scalar } from './json';
 
 export const INTEGER_RANGES: Record<string, readonly [bigint, bigint, string]> = {
   int32: [-(2n ** 31n), 2n ** 31n - 1n, 'a 32-bit integer'],
@@ -24,11 +24,7 @@ export function parseScalarJson(value: unknown, kind: string): { value: Scalar }
   if (range) {
     const [min, max, what] = range;
     const parsed =
-      typeof value === 'number' && Number.isInteger(value)
-        ? BigInt(value)
-        : typeof value === 'string' && /^-?\d+$/.test(value)
-          ? BigInt(value)
-          : undefined;
+      typeof value === 'number' && Number.isInteger(value) ? BigInt(value) : typeof value === 'string' && /^-?\d+$/.test(value) ? BigInt(value) : undefined;
     if (parsed === undefined) return wrong(what);
     if (parsed < min || parsed > max) return wrong(`${what} from ${min} to ${max}`);
     return { value: parsed };

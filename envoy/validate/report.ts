@@ -1,6 +1,6 @@
 // Where the validator's findings are collected: problems, each attributed to the config field that
 // produced its value, and notices.
-import { configFieldFor, EnvoyConfigSource } from './config-sources';
+import { configFieldFor, type EnvoyConfigSource } from './config-sources';
 
 /** One way the bootstrap would fail Envoy's start-up checks (or, for notices, a check that was skipped). */
 export interface EnvoyProblem {

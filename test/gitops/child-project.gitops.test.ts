@@ -44,31 +44,37 @@ const childFile = `dist/${environment}/verify-escalate.k8s.yaml`;
 const bindingExists = () => gitops.argocdCluster('get', 'clusterrolebinding', '--ignore-not-found', '-o', 'name', BINDING).trim() !== '';
 
 test.each([
-  ['default', 'Argo CD\'s default project (any repository, destination and kind)'],
-  ['<other>', 'another environment\'s controller project (cluster-wide kinds)'],
-])(`GIVEN ${environment}'s root WHEN a commit adds a child Application naming project %s, %s, THEN Argo CD refuses to reconcile it and no cluster-admin binding appears`, async (which) => {
-  const project = which === '<other>' ? gitops.ctx.environments[other].lbControllerProject : which;
-  gitops.write(`${PAYLOAD_DIR}/binding.yaml`, binding);
-  gitops.write(childFile, escalatingChild(project));
-  const pushed = gitops.push(`${environment}: a child Application naming project ${project} (must be refused)`);
-  gitops.refresh(env.rootApp);
-  // The root may create the Application (its project admits Applications in the child namespace) ...
-  await waitFor(`the root Application synced at ${pushed.sha.slice(0, 7)}`, 90_000, () =>
-    gitops.app(env.rootApp, '{.status.operationState.phase} {.status.operationState.syncResult.revision}') === `Succeeded ${pushed.sha}` ? true : undefined);
-  const child = `${env.appsNamespace}/verify-escalate`;
-  // ... but Argo CD will not reconcile it under that project.
-  const refusal = await waitFor('the child Application refused its project', 60_000, () => {
-    const conditions = gitops.app(child, '{.status.conditions[*].message}');
-    return conditions.includes(`is not permitted to use project '${project}'`) ? conditions : undefined;
-  });
-  const refusedMs = performance.now() - pushed.at;
-  const synced = gitops.app(child, '{.status.sync.status} {.status.operationState.phase}');
-  const exists = bindingExists();
-  report(`child project: an Application in ${env.appsNamespace} naming project ${project} refused ${(refusedMs / 1000).toFixed(1)} s after the push: ` +
-    `"${refusal.trim().slice(0, 160)}"; its sync "${synced.trim()}"; ClusterRoleBinding ${BINDING} ${exists ? 'EXISTS' : 'absent'}`);
-  expect(exists).toBe(false);
-  expect(synced).not.toContain('Succeeded');
-});
+  ['default', "Argo CD's default project (any repository, destination and kind)"],
+  ['<other>', "another environment's controller project (cluster-wide kinds)"],
+])(
+  `GIVEN ${environment}'s root WHEN a commit adds a child Application naming project %s, %s, THEN Argo CD refuses to reconcile it and no cluster-admin binding appears`,
+  async (which) => {
+    const project = which === '<other>' ? gitops.ctx.environments[other].lbControllerProject : which;
+    gitops.write(`${PAYLOAD_DIR}/binding.yaml`, binding);
+    gitops.write(childFile, escalatingChild(project));
+    const pushed = gitops.push(`${environment}: a child Application naming project ${project} (must be refused)`);
+    gitops.refresh(env.rootApp);
+    // The root may create the Application (its project admits Applications in the child namespace) ...
+    await waitFor(`the root Application synced at ${pushed.sha.slice(0, 7)}`, 90_000, () =>
+      gitops.app(env.rootApp, '{.status.operationState.phase} {.status.operationState.syncResult.revision}') === `Succeeded ${pushed.sha}` ? true : undefined,
+    );
+    const child = `${env.appsNamespace}/verify-escalate`;
+    // ... but Argo CD will not reconcile it under that project.
+    const refusal = await waitFor('the child Application refused its project', 60_000, () => {
+      const conditions = gitops.app(child, '{.status.conditions[*].message}');
+      return conditions.includes(`is not permitted to use project '${project}'`) ? conditions : undefined;
+    });
+    const refusedMs = performance.now() - pushed.at;
+    const synced = gitops.app(child, '{.status.sync.status} {.status.operationState.phase}');
+    const exists = bindingExists();
+    report(
+      `child project: an Application in ${env.appsNamespace} naming project ${project} refused ${(refusedMs / 1000).toFixed(1)} s after the push: ` +
+        `"${refusal.trim().slice(0, 160)}"; its sync "${synced.trim()}"; ClusterRoleBinding ${BINDING} ${exists ? 'EXISTS' : 'absent'}`,
+    );
+    expect(exists).toBe(false);
+    expect(synced).not.toContain('Succeeded');
+  },
+);
 
 // The fix, also after a failed check, so the next scenario starts clean: both files removed, the root
 // synced again. Whether the root prunes the child depends on gitops.prune; it is deleted either way.
@@ -79,6 +85,7 @@ afterEach(async () => {
   const fixed = gitops.push(`${environment}: the refused child Application removed`);
   gitops.refresh(env.rootApp);
   await waitFor('the root Application synced at the fix', 90_000, () =>
-    gitops.app(env.rootApp, '{.status.operationState.phase} {.status.operationState.syncResult.revision}') === `Succeeded ${fixed.sha}` ? true : undefined);
+    gitops.app(env.rootApp, '{.status.operationState.phase} {.status.operationState.syncResult.revision}') === `Succeeded ${fixed.sha}` ? true : undefined,
+  );
   gitops.argocdCluster('-n', env.appsNamespace, 'delete', 'applications.argoproj.io', 'verify-escalate', '--ignore-not-found', '--wait=false');
 });

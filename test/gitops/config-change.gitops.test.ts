@@ -25,16 +25,21 @@ test(`GIVEN ${environment} WHEN a push changes its alb.idleTimeoutSeconds THEN e
   await waitFor('the new idle timeout on the Ingress', 60_000, () => (attributes() === want ? true : undefined));
   const liveMs = performance.now() - pushed.at;
   await waitFor(`${env.edgeApp} Synced at the push`, 60_000, () =>
-    gitops.app(env.edgeApp, '{.status.sync.status} {.status.sync.revision}') === `Synced ${pushed.sha}` ? true : undefined);
+    gitops.app(env.edgeApp, '{.status.sync.status} {.status.sync.revision}') === `Synced ${pushed.sha}` ? true : undefined,
+  );
 
   const after = environments.flatMap((e) => gitops.snapshot(e).map((line) => `${e} ${line}`));
   const moved = after.filter((line) => !before.includes(line)).map((line) => line.split(' ').slice(0, 2).join(' '));
   const diff = gitops.liveDiff(environment);
-  report(`config change: ${environment}'s alb.idleTimeoutSeconds ${idle} live ${(liveMs / 1000).toFixed(1)} s after the push ` +
-    `(refresh annotation on ${env.edgeApp}, not the 3-minute poll); the commit changes ${numstat.join(' ')}; in the clusters only ` +
-    `${moved.join(', ')} changed; kubectl diff exits ${diff.join('/')}`);
-  expect(numstat).toEqual([expect.stringMatching(new RegExp(`^config/environments/${environment}\\.yaml\\(\\+\\d+-\\d+\\)$`)),
-    `dist/${environment}/edge/envoy-edge.k8s.yaml(+1-1)`]);
+  report(
+    `config change: ${environment}'s alb.idleTimeoutSeconds ${idle} live ${(liveMs / 1000).toFixed(1)} s after the push ` +
+      `(refresh annotation on ${env.edgeApp}, not the 3-minute poll); the commit changes ${numstat.join(' ')}; in the clusters only ` +
+      `${moved.join(', ')} changed; kubectl diff exits ${diff.join('/')}`,
+  );
+  expect(numstat).toEqual([
+    expect.stringMatching(new RegExp(`^config/environments/${environment}\\.yaml\\(\\+\\d+-\\d+\\)$`)),
+    `dist/${environment}/edge/envoy-edge.k8s.yaml(+1-1)`,
+  ]);
   expect(moved).toEqual([`${environment} Ingress/${env.envoyNamespace}/${EDGE_NAMES.ingress}`]);
   expect(diff).toEqual([0, 0]);
 });

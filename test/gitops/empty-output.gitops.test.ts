@@ -25,9 +25,11 @@ test(`GIVEN ${environment}'s edge WHEN a push empties every file of ${dir}/ THEN
   // retry an automated sync of a commit it skipped. No operation started after the push either.
   const after = gitops.snapshot(environment, objects);
   const status = gitops.app(env.edgeApp, '{.status.sync.status} {.status.sync.revision}');
-  report(`empty output: with ${dir}/ emptied (${files.length} empty files), ${after.length} of ${before.length} objects still there, ` +
-    `resourceVersions ${JSON.stringify(after) === JSON.stringify(before) ? 'unchanged' : 'CHANGED'}, ` +
-    `${((performance.now() - pushed.at) / 1000).toFixed(1)} s after the push; ${env.edgeApp} is ${status.split(' ')[0]} and says: "${refusal.trim()}"`);
+  report(
+    `empty output: with ${dir}/ emptied (${files.length} empty files), ${after.length} of ${before.length} objects still there, ` +
+      `resourceVersions ${JSON.stringify(after) === JSON.stringify(before) ? 'unchanged' : 'CHANGED'}, ` +
+      `${((performance.now() - pushed.at) / 1000).toFixed(1)} s after the push; ${env.edgeApp} is ${status.split(' ')[0]} and says: "${refusal.trim()}"`,
+  );
   expect(after).toEqual(before);
   expect(status).toBe(`OutOfSync ${pushed.sha}`);
   expect(gitops.app(env.edgeApp, '{.status.operationState.startedAt}')).toBe(lastOperation);
@@ -38,5 +40,6 @@ afterAll(async () => {
   const restored = gitops.push(`${environment}: ${dir}/ restored`);
   gitops.refresh(env.edgeApp);
   await waitFor(`${env.edgeApp} Synced at the restore`, 60_000, () =>
-    gitops.app(env.edgeApp, '{.status.sync.status} {.status.sync.revision}') === `Synced ${restored.sha}` ? true : undefined);
+    gitops.app(env.edgeApp, '{.status.sync.status} {.status.sync.revision}') === `Synced ${restored.sha}` ? true : undefined,
+  );
 });

@@ -160,17 +160,36 @@ export class Gitops {
    * (as pushed) that exists in the environment's cluster: equal snapshots mean nothing was touched.
    */
   snapshot(environment: string, objects = this.objectsOf(environment)): string[] {
-    return objects.flatMap(({ kind, namespace, name }) => {
-      const out = spawnSync(this.ctx.kubectl, ['--kubeconfig', this.ctx.kubeconfig, '--context', this.ctx.environments[environment].context,
-        ...(namespace ? ['-n', namespace] : []), 'get', kind, name, '--ignore-not-found', '-o', 'jsonpath={.metadata.resourceVersion}'], { encoding: 'utf8' });
-      return out.stdout.trim() ? [`${kind}/${namespace ?? ''}/${name} ${out.stdout.trim()}`] : [];
-    }).sort();
+    return objects
+      .flatMap(({ kind, namespace, name }) => {
+        const out = spawnSync(
+          this.ctx.kubectl,
+          [
+            '--kubeconfig',
+            this.ctx.kubeconfig,
+            '--context',
+            this.ctx.environments[environment].context,
+            ...(namespace ? ['-n', namespace] : []),
+            'get',
+            kind,
+            name,
+            '--ignore-not-found',
+            '-o',
+            'jsonpath={.metadata.resourceVersion}',
+          ],
+          { encoding: 'utf8' },
+        );
+        return out.stdout.trim() ? [`${kind}/${namespace ?? ''}/${name} ${out.stdout.trim()}`] : [];
+      })
+      .sort();
   }
 
   /** The objects of the worktree's dist/<environment>/edge/ files, as they are now. */
   objectsOf(environment: string): { kind: string; namespace?: string; name: string }[] {
     const dir = path.join(this.ctx.worktree, 'dist', environment, 'edge');
-    return readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()
       .flatMap((f) => parseAllDocuments(readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS()))
       .filter(Boolean)
       .map((o) => ({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name }));
@@ -178,18 +197,24 @@ export class Gitops {
 
   /** `kubectl diff` of the worktree's dist/<environment>/edge/ against its cluster and of dist/<environment>/ against Argo CD's: the two exit codes (0 = no difference). */
   liveDiff(environment: string): [number, number] {
-    const diff = (context: string, dir: string) => spawnSync(this.ctx.kubectl, ['--kubeconfig', this.ctx.kubeconfig, '--context', context,
-      'diff', '-f', path.join(this.ctx.worktree, dir)], { encoding: 'utf8' }).status ?? -1;
+    const diff = (context: string, dir: string) =>
+      spawnSync(this.ctx.kubectl, ['--kubeconfig', this.ctx.kubeconfig, '--context', context, 'diff', '-f', path.join(this.ctx.worktree, dir)], {
+        encoding: 'utf8',
+      }).status ?? -1;
     return [diff(this.ctx.environments[environment].context, `dist/${environment}/edge`), diff(this.ctx.argocdContext, `dist/${environment}`)];
   }
 
   /** Lines added and removed per file by the last commit: `file(+added-removed)`. */
   lastCommitNumstat(): string[] {
     const out = spawnSync('git', ['-C', this.ctx.worktree, 'diff', '--numstat', 'HEAD~1', 'HEAD'], { encoding: 'utf8' });
-    return out.stdout.trim().split('\n').filter(Boolean).map((l) => {
-      const [added, removed, file] = l.split('\t');
-      return `${file}(+${added}-${removed})`;
-    });
+    return out.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => {
+        const [added, removed, file] = l.split('\t');
+        return `${file}(+${added}-${removed})`;
+      });
   }
 
   /** The files the changed commit touched (relative paths). */
@@ -222,16 +247,18 @@ export async function waitFor<T>(what: string, timeoutMs: number, check: () => T
 }
 
 function rewriteTree(dir: string, rewrites: GitopsContext['rewrites']): void {
-  const walk = (d: string): string[] =>
-    spawnSync('find', [d, '-type', 'f'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+  const walk = (d: string): string[] => spawnSync('find', [d, '-type', 'f'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
   for (const file of walk(dir)) {
     const text = readFileSync(file, 'utf8');
     // The same rewrite as the shell harness: a URL at the end of a line, quoted or not.
-    const rewritten = text.split('\n').map((line) => rewrites.reduce((l, [from, to]) => l.replace(new RegExp(`${escape(from)}(?=["']?\\s*$)`), to), line)).join('\n');
+    const rewritten = text
+      .split('\n')
+      .map((line) => rewrites.reduce((l, [from, to]) => l.replace(new RegExp(`${escapeRegExp(from)}(?=["']?\\s*$)`), to), line))
+      .join('\n');
     if (rewritten !== text) writeFileSync(file, rewritten);
   }
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

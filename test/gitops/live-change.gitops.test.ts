@@ -1,13 +1,14 @@
 // A push that changes only a live field reaches the cluster as a ConfigMap update: the Deployment
 // keeps its generation and its ReplicaSet, so no pod rolls and no WebSocket is cut. A push that
 // changes a static field makes a new ReplicaSet (docs/behaviour.md, "Changing the edge").
-import { Gitops, report, waitFor } from './harness';
+
 import { EDGE_NAMES } from '../../k8s/names';
+import { Gitops, report, waitFor } from './harness';
 
 const gitops = new Gitops();
 /** The environment that is not Argo CD's own: the one the daily-loop checks change. */
-const environment = Object.keys(gitops.ctx.environments).find((e) => gitops.ctx.environments[e].context !== gitops.ctx.argocdContext)
-  ?? Object.keys(gitops.ctx.environments)[0];
+const environment =
+  Object.keys(gitops.ctx.environments).find((e) => gitops.ctx.environments[e].context !== gitops.ctx.argocdContext) ?? Object.keys(gitops.ctx.environments)[0];
 const env = gitops.ctx.environments[environment];
 const ns = env.envoyNamespace;
 
@@ -46,10 +47,13 @@ test(`GIVEN ${environment}'s edge WHEN a push changes only envoy.rateLimit.maxTo
   const liveMs = performance.now() - pushed.at;
   // Argo CD has finished the sync: the Application is at the pushed commit.
   await waitFor('the edge Application synced at the push', 60_000, () =>
-    gitops.app(env.edgeApp, '{.status.sync.status} {.status.sync.revision}') === `Synced ${pushed.sha}` ? true : undefined);
+    gitops.app(env.edgeApp, '{.status.sync.status} {.status.sync.revision}') === `Synced ${pushed.sha}` ? true : undefined,
+  );
   const settled = rollout();
-  report(`live change: ${changed.join(', ')} pushed; the live ConfigMap updated ${(liveMs / 1000).toFixed(1)} s after the push; ` +
-    `Deployment generation ${before.generation} → ${settled.generation}, ReplicaSets ${before.replicaSets.join(',')} → ${settled.replicaSets.join(',')}`);
+  report(
+    `live change: ${changed.join(', ')} pushed; the live ConfigMap updated ${(liveMs / 1000).toFixed(1)} s after the push; ` +
+      `Deployment generation ${before.generation} → ${settled.generation}, ReplicaSets ${before.replicaSets.join(',')} → ${settled.replicaSets.join(',')}`,
+  );
   expect(after.live['routes.yaml']).toContain(`max_tokens: ${maxTokens}`);
   expect(settled.generation).toBe(before.generation);
   expect(settled.replicaSets).toEqual(before.replicaSets);
@@ -71,8 +75,10 @@ test(`GIVEN ${environment}'s edge WHEN a push changes envoy.resources.memoryLimi
     return now.generation > before.generation && now.replicaSets.some((rs) => !before.replicaSets.includes(rs)) ? now : undefined;
   });
   const rolledMs = performance.now() - pushed.at;
-  report(`static change: envoy.resources.memoryLimit pushed; a new ReplicaSet ${(rolledMs / 1000).toFixed(1)} s after the push; ` +
-    `Deployment generation ${before.generation} → ${after.generation}, ReplicaSets ${before.replicaSets.join(',')} → ${after.replicaSets.join(',')}`);
+  report(
+    `static change: envoy.resources.memoryLimit pushed; a new ReplicaSet ${(rolledMs / 1000).toFixed(1)} s after the push; ` +
+      `Deployment generation ${before.generation} → ${after.generation}, ReplicaSets ${before.replicaSets.join(',')} → ${after.replicaSets.join(',')}`,
+  );
   expect(after.generation).toBeGreaterThan(before.generation);
   expect(after.replicaSets.filter((rs) => !before.replicaSets.includes(rs))).toHaveLength(1);
 });

@@ -7,8 +7,9 @@ const gitops = new Gitops();
 const environment = dailyLoopEnvironment(gitops.ctx);
 const env = gitops.ctx.environments[environment];
 const file = `dist/${environment}/edge/envoy-edge.k8s.yaml`;
-const pdb = () => gitops.kubectl(environment, '-n', env.envoyNamespace, 'get', 'poddisruptionbudget', EDGE_NAMES.pdb, '--ignore-not-found', '-o', 'name').trim();
-const syncedAt = (sha: string) => gitops.app(env.edgeApp, '{.status.sync.status} {.status.sync.revision}') === `Synced ${sha}` ? true : undefined;
+const pdb = () =>
+  gitops.kubectl(environment, '-n', env.envoyNamespace, 'get', 'poddisruptionbudget', EDGE_NAMES.pdb, '--ignore-not-found', '-o', 'name').trim();
+const syncedAt = (sha: string) => (gitops.app(env.edgeApp, '{.status.sync.status} {.status.sync.revision}') === `Synced ${sha}` ? true : undefined);
 
 test(`GIVEN ${environment}'s PodDisruptionBudget WHEN a push removes it from ${file} THEN Argo CD deletes it from the cluster, and re-creates it when it is pushed back`, async () => {
   expect(pdb()).not.toBe('');
@@ -29,6 +30,8 @@ test(`GIVEN ${environment}'s PodDisruptionBudget WHEN a push removes it from ${f
   await waitFor('the PodDisruptionBudget re-created', 60_000, () => (pdb() !== '' ? true : undefined));
   const backMs = performance.now() - back.at;
   await waitFor(`${env.edgeApp} Synced at the restore`, 30_000, () => syncedAt(back.sha));
-  report(`prune: the PodDisruptionBudget removed from dist/${environment}/edge/ was deleted from ${environment}'s cluster ` +
-    `${(goneMs / 1000).toFixed(1)} s after the push, and re-created ${(backMs / 1000).toFixed(1)} s after it was pushed back`);
+  report(
+    `prune: the PodDisruptionBudget removed from dist/${environment}/edge/ was deleted from ${environment}'s cluster ` +
+      `${(goneMs / 1000).toFixed(1)} s after the push, and re-created ${(backMs / 1000).toFixed(1)} s after it was pushed back`,
+  );
 });

@@ -4,24 +4,18 @@
 import { Gitops, report, waitFor } from './harness';
 
 const gitops = new Gitops();
-const environment = Object.keys(gitops.ctx.environments).find((e) => gitops.ctx.environments[e].context !== gitops.ctx.argocdContext)
-  ?? Object.keys(gitops.ctx.environments)[0];
+const environment =
+  Object.keys(gitops.ctx.environments).find((e) => gitops.ctx.environments[e].context !== gitops.ctx.argocdContext) ?? Object.keys(gitops.ctx.environments)[0];
 const env = gitops.ctx.environments[environment];
 const ns = gitops.ctx.argocdNamespace;
 
 test(`GIVEN ${environment}'s root Application WHEN a commit adds argocd-rbac-cm (making everyone an admin) under dist/${environment}/ THEN Argo CD refuses it and the live one is untouched`, async () => {
   const rbacBefore = gitops.argocd('get', 'configmap', 'argocd-rbac-cm', '-o', 'jsonpath={.metadata.resourceVersion} {.data.policy\\.default}');
   const file = `dist/${environment}/escalate.k8s.yaml`;
-  gitops.write(file, [
-    'apiVersion: v1',
-    'kind: ConfigMap',
-    'metadata:',
-    '  name: argocd-rbac-cm',
-    `  namespace: ${ns}`,
-    'data:',
-    '  policy.default: role:admin',
-    '',
-  ].join('\n'));
+  gitops.write(
+    file,
+    ['apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: argocd-rbac-cm', `  namespace: ${ns}`, 'data:', '  policy.default: role:admin', ''].join('\n'),
+  );
   const pushed = gitops.push(`${environment}: a ConfigMap into Argo CD's namespace (must be refused)`);
   gitops.refresh(env.rootApp);
   const refusal = await waitFor('the root Application refuses the commit', 60_000, () => {
@@ -31,8 +25,10 @@ test(`GIVEN ${environment}'s root Application WHEN a commit adds argocd-rbac-cm 
   });
   const refusedMs = performance.now() - pushed.at;
   const rbacAfter = gitops.argocd('get', 'configmap', 'argocd-rbac-cm', '-o', 'jsonpath={.metadata.resourceVersion} {.data.policy\\.default}');
-  report(`escalation: argocd-rbac-cm committed under dist/${environment}/ refused ${(refusedMs / 1000).toFixed(1)} s after the push: ` +
-    `"${refusal.trim().slice(0, 160)}"; argocd-rbac-cm before "${rbacBefore}", after "${rbacAfter}"`);
+  report(
+    `escalation: argocd-rbac-cm committed under dist/${environment}/ refused ${(refusedMs / 1000).toFixed(1)} s after the push: ` +
+      `"${refusal.trim().slice(0, 160)}"; argocd-rbac-cm before "${rbacBefore}", after "${rbacAfter}"`,
+  );
   expect(rbacAfter).toBe(rbacBefore);
   expect(rbacAfter).not.toContain('role:admin');
 
@@ -41,5 +37,6 @@ test(`GIVEN ${environment}'s root Application WHEN a commit adds argocd-rbac-cm 
   const fixed = gitops.push(`${environment}: the refused ConfigMap removed`);
   gitops.refresh(env.rootApp);
   await waitFor('the root Application synced at the fix', 120_000, () =>
-    gitops.app(env.rootApp, '{.status.sync.status} {.status.sync.revision}') === `Synced ${fixed.sha}` ? true : undefined);
+    gitops.app(env.rootApp, '{.status.sync.status} {.status.sync.revision}') === `Synced ${fixed.sha}` ? true : undefined,
+  );
 });

@@ -8,7 +8,16 @@ const environment = dailyLoopEnvironment(gitops.ctx);
 const env = gitops.ctx.environments[environment];
 const configMap = EDGE_NAMES.bootstrapConfigMap;
 const bootstrapHash = () => {
-  const text = gitops.kubectl(environment, '-n', env.envoyNamespace, 'get', 'configmap', configMap, '-o', `jsonpath={.data.${EDGE_NAMES.bootstrapFile.replace('.', '\\.')}}`);
+  const text = gitops.kubectl(
+    environment,
+    '-n',
+    env.envoyNamespace,
+    'get',
+    'configmap',
+    configMap,
+    '-o',
+    `jsonpath={.data.${EDGE_NAMES.bootstrapFile.replace('.', '\\.')}}`,
+  );
   return createHash('sha256').update(text).digest('hex').slice(0, 12);
 };
 
@@ -21,6 +30,8 @@ test(`GIVEN ${environment}'s bootstrap ConfigMap WHEN a person edits it with kub
   const edited = bootstrapHash();
   expect(edited).not.toBe(original);
   await waitFor('the ConfigMap put back', 60_000, () => (bootstrapHash() === original ? true : undefined));
-  report(`self-heal: the bootstrap ConfigMap edited by hand in ${environment}'s cluster (${EDGE_NAMES.bootstrapFile} ${original} -> ${edited}) ` +
-    `was put back by Argo CD ${((performance.now() - editedAt) / 1000).toFixed(1)} s later`);
+  report(
+    `self-heal: the bootstrap ConfigMap edited by hand in ${environment}'s cluster (${EDGE_NAMES.bootstrapFile} ${original} -> ${edited}) ` +
+      `was put back by Argo CD ${((performance.now() - editedAt) / 1000).toFixed(1)} s later`,
+  );
 });

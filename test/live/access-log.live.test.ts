@@ -32,7 +32,10 @@ test('GIVEN upgrades that succeed, are rate-limited, and wait for a slot in vain
   expect([...quick, limited.status]).toEqual([...Array(share).fill(101), 429]);
   expect([...held.map((r) => r.status), waited.status]).toEqual([...Array(slots).fill(101), 503]);
   await closeAll(held.map((r) => r.socket));
-  for (const [replica, lines] of [[first, share + 1], [second, slots + 1]] as const) {
+  for (const [replica, lines] of [
+    [first, share + 1],
+    [second, slots + 1],
+  ] as const) {
     await replica.waitUntil(async () => replica.accessLog.length >= lines, 5000, `logs ${lines} requests`);
   }
   await sleep(100);
@@ -42,8 +45,10 @@ test('GIVEN upgrades that succeed, are rate-limited, and wait for a slot in vain
   const flags = (code: number) => [...new Set(byCode(code).map((l) => l.response_flags))].sort().join(',');
   const details = (code: number) => [...new Set(byCode(code).map((l) => l.response_code_details))].sort().join(',');
   const stdout = [...first.stdoutLines, ...second.stdoutLines];
-  report(`stdout: ${stdout.length} lines, ${log.length} of them JSON; flags and details: ` +
-    [101, 429, 503].map((c) => `${c} "${flags(c)}" (${details(c)})`).join(', '));
+  report(
+    `stdout: ${stdout.length} lines, ${log.length} of them JSON; flags and details: ` +
+      [101, 429, 503].map((c) => `${c} "${flags(c)}" (${details(c)})`).join(', '),
+  );
   expect(stdout.length).toBe(log.length);
   // A 101 is logged when the tunnel is established ("-") and again when it closes.
   const established = byCode(101).filter((l) => l.response_flags === '-');
@@ -54,6 +59,18 @@ test('GIVEN upgrades that succeed, are rate-limited, and wait for a slot in vain
   // The wait for a slot is the upgrade route's timeout (flag UT), answered 503 by the local reply mapper.
   expect(byCode(503)[0]).toMatchObject({ response_flags: 'UT', response_code_details: 'response_timeout' });
   for (const line of log) {
-    expect(Object.keys(line)).toEqual(expect.arrayContaining(['start_time', 'method', 'path', 'response_code', 'response_flags', 'response_code_details', 'upstream_host', 'duration_ms', 'upgrade']));
+    expect(Object.keys(line)).toEqual(
+      expect.arrayContaining([
+        'start_time',
+        'method',
+        'path',
+        'response_code',
+        'response_flags',
+        'response_code_details',
+        'upstream_host',
+        'duration_ms',
+        'upgrade',
+      ]),
+    );
   }
 });

@@ -4,10 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import WebSocket from 'ws';
-import { closeAll, echo, Target, upgrade } from './harness/clients';
+import { closeAll, echo, type Target, upgrade } from './harness/clients';
 import { Edge } from './harness/edge';
-import { synthesizedEdge } from './harness/envoy-fleet';
 import { envoyVersionLine } from './harness/envoy-binary';
+import { synthesizedEdge } from './harness/envoy-fleet';
 import { sleep } from './harness/report';
 
 const SOCKET_STEPS = [0, 1000, 5000];
@@ -17,7 +17,9 @@ const MAX_SOCKETS = 9000;
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'))!;
   return Number(line.split(/\s+/)[1]) / 1024;
 }
 
@@ -78,7 +80,10 @@ async function main() {
     const straight = await echoLatencies(direct, 2000);
     rows.push(['echo round trip p50 / p99, through Envoy', `${percentile(through, 50).toFixed(3)} / ${percentile(through, 99).toFixed(3)} ms`]);
     rows.push(['echo round trip p50 / p99, direct to the pod', `${percentile(straight, 50).toFixed(3)} / ${percentile(straight, 99).toFixed(3)} ms`]);
-    rows.push(['added by Envoy, p50 / p99', `${(percentile(through, 50) - percentile(straight, 50)).toFixed(3)} / ${(percentile(through, 99) - percentile(straight, 99)).toFixed(3)} ms`]);
+    rows.push([
+      'added by Envoy, p50 / p99',
+      `${(percentile(through, 50) - percentile(straight, 50)).toFixed(3)} / ${(percentile(through, 99) - percentile(straight, 99)).toFixed(3)} ms`,
+    ]);
     await closeAll([viaEnvoy, direct]);
     await sleep(500);
 
@@ -102,11 +107,13 @@ async function main() {
     const perSocketKiB = ((rssAt.get(5000)! - rssAt.get(1000)!) / 4000) * 1024;
     rows.push(['memory per idle WebSocket (RSS, 1,000 → 5,000)', `${perSocketKiB.toFixed(1)} KiB`]);
     const heap = (await replica.stat('server.memory_heap_size')) / 2 ** 20;
-    rows.push([`idle WebSockets before the overload manager acts (heap ceiling ${heapCeiling.toFixed(0)} MiB)`,
+    rows.push([
+      `idle WebSockets before the overload manager acts (heap ceiling ${heapCeiling.toFixed(0)} MiB)`,
       overloadAt !== undefined
         ? `${overloadAt.toLocaleString('en')} (measured)`
         : `not reached at ${held.length.toLocaleString('en')} (RSS ${rssMiB(pid).toFixed(0)} MiB, heap ${heap.toFixed(0)} MiB); ` +
-          `about ${Math.floor(((0.95 * heapCeiling - rssAt.get(0)!) * 1024) / perSocketKiB).toLocaleString('en')} by the per-socket figure`]);
+          `about ${Math.floor(((0.95 * heapCeiling - rssAt.get(0)!) * 1024) / perSocketKiB).toLocaleString('en')} by the per-socket figure`,
+    ]);
     await closeAll(held);
 
     console.log('| measure | result |\n|---|---|');

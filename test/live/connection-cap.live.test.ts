@@ -1,6 +1,6 @@
 // The backend connection cap, on the real Envoy: 8 in the fleet, 2 per backend pod, a bounded wait
 // for a slot, and no refusal while a slot is free.
-import { closeAll, closed, echo, httpRequest, upgrade, UpgradeResult } from './harness/clients';
+import { closeAll, closed, echo, httpRequest, type UpgradeResult, upgrade } from './harness/clients';
 import { edgesStoppedAfterEachTest } from './harness/edge';
 import { committedEdge, synthesizedEdge } from './harness/envoy-fleet';
 import { report, s, tally } from './harness/report';
@@ -98,14 +98,19 @@ test('GIVEN every WebSocket slot of a replica held THEN a plain GET is still ans
   const plainSlots = Math.max(plainPerReplica, edge.pods.length);
   const start0 = performance.now();
   const slow = Array.from({ length: plainSlots }, () => httpRequest(edge.target(0), '/slow?ms=4000'));
-  await edge.replicas[0].waitUntil(async () => (await edge.replicas[0].stat('cluster.websocket_backend.upstream_rq_active')) >= wsPerReplica + plainSlots,
-    5000, 'holds every plain slot');
+  await edge.replicas[0].waitUntil(
+    async () => (await edge.replicas[0].stat('cluster.websocket_backend.upstream_rq_active')) >= wsPerReplica + plainSlots,
+    5000,
+    'holds every plain slot',
+  );
   const t0 = performance.now();
   const plain = await httpRequest(edge.target(0), '/plain');
   const slowResults = await Promise.all(slow);
-  report(`plain GET with the plain pool held (${plainSlots} slow answers: cap ${plainPerReplica}, and one per pod at least): ` +
-    `the slow ones ${[...new Set(slowResults.map((r) => r.status))].join('/')} after ${s(Math.max(...slowResults.map((r) => r.ms)))}; the next got ${plain.status} after ${s(plain.ms)} ` +
-    `(plainHttpTimeout ${s(envoy.plainHttpTimeout)})`);
+  report(
+    `plain GET with the plain pool held (${plainSlots} slow answers: cap ${plainPerReplica}, and one per pod at least): ` +
+      `the slow ones ${[...new Set(slowResults.map((r) => r.status))].join('/')} after ${s(Math.max(...slowResults.map((r) => r.ms)))}; the next got ${plain.status} after ${s(plain.ms)} ` +
+      `(plainHttpTimeout ${s(envoy.plainHttpTimeout)})`,
+  );
   // A slow backend answer is cut at plainHttpTimeout...
   expect(slowResults.map((r) => r.status)).toEqual(Array(plainSlots).fill(504));
   for (const r of slowResults) expect(r.ms).toBeLessThan(envoy.plainHttpTimeout + 1000);

@@ -2,9 +2,9 @@
 // bucket beside the fleet's, a spoofed X-Forwarded-For changes nothing, a foreign Origin is refused
 // before it spends a token, plain HTTP cannot hold the WebSockets' slots, buffers stay small, and the
 // ready port has a cap of its own. The tests play the ALB: it appends the client's address to XFF.
-import { connect, Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { closeAll, echo, httpRequest, newClientAddress, upgrade } from './harness/clients';
-import { Edge, edgesStoppedAfterEachTest } from './harness/edge';
+import { type Edge, edgesStoppedAfterEachTest } from './harness/edge';
 import { committedEdge } from './harness/envoy-fleet';
 import { report, s, tally } from './harness/report';
 
@@ -32,9 +32,11 @@ test('GIVEN one client flooding upgrades THEN it gets 429 past its own burst whi
   // What is left of the fleet bucket, spent by clients of their own.
   const rest = await burstFrom(edge, 2 * rateLimit.maxTokens, () => ({}));
   const restAdmitted = rest.filter((r) => r.status === 101).length;
-  report(`one client, ${flood.length} upgrades at once over ${edge.replicas.length} replicas: ${tally(flood.map((r) => r.status))} ` +
-    `(its bucket ${perClient.maxTokens}); another client meanwhile: ${other.status}; then ${rest.length} upgrades from new clients: ` +
-    `${restAdmitted} admitted (fleet bucket ${rateLimit.maxTokens} - ${admitted} - 1 = ${rateLimit.maxTokens - admitted - 1})`);
+  report(
+    `one client, ${flood.length} upgrades at once over ${edge.replicas.length} replicas: ${tally(flood.map((r) => r.status))} ` +
+      `(its bucket ${perClient.maxTokens}); another client meanwhile: ${other.status}; then ${rest.length} upgrades from new clients: ` +
+      `${restAdmitted} admitted (fleet bucket ${rateLimit.maxTokens} - ${admitted} - 1 = ${rateLimit.maxTokens - admitted - 1})`,
+  );
   // The client's bucket is shared over the peers like the fleet's: each replica rounds its share down.
   expect(admitted).toBeLessThanOrEqual(perClient.maxTokens);
   expect(admitted).toBeGreaterThanOrEqual(perClient.maxTokens - (edge.replicas.length - 1));
@@ -69,9 +71,11 @@ test('GIVEN an upgrade from an Origin not allowed THEN it gets 403 before it spe
   // Envoy flushes its access log at least every 10 s (--file-flush-interval-msec).
   await replica.waitUntil(async () => replica.accessLog.filter((l) => String(l.response_code) === '403').length >= foreign.length, 12_000, 'logs every 403');
   const line = replica.accessLog.find((l) => String(l.response_code) === '403')!;
-  report(`${foreign.length} upgrades from https://evil.example.net: ${tally(foreign.map((r) => r.status))}, rate-limited ${limited}; ` +
-    `allowed origin (upper case): ${allowed.status}; no Origin: ${none.status}; then ${rest.filter((r) => r.status === 101).length} of ${rest.length} from new clients; ` +
-    `log: ${line.response_code} ${line.response_code_details} origin ${line.origin}`);
+  report(
+    `${foreign.length} upgrades from https://evil.example.net: ${tally(foreign.map((r) => r.status))}, rate-limited ${limited}; ` +
+      `allowed origin (upper case): ${allowed.status}; no Origin: ${none.status}; then ${rest.filter((r) => r.status === 101).length} of ${rest.length} from new clients; ` +
+      `log: ${line.response_code} ${line.response_code_details} origin ${line.origin}`,
+  );
   expect(foreign.map((r) => r.status)).toEqual(Array(foreign.length).fill(403));
   expect(limited).toBe(0);
   expect([allowed.status, none.status]).toEqual([101, 101]);
@@ -90,25 +94,41 @@ function trickle(target: { address: string; port: number }, client: string, ever
   const timer = setInterval(() => socket.writable && socket.write('x'), everyMs);
   const closed = new Promise<string>((resolve) => socket.on('close', () => resolve(answer.split('\r\n')[0] || '(closed without an answer)')));
   socket.on('error', () => undefined);
-  return { socket, stop: () => { clearInterval(timer); socket.destroy(); }, closed };
+  return {
+    socket,
+    stop: () => {
+      clearInterval(timer);
+      socket.destroy();
+    },
+    closed,
+  };
 }
 
-test('GIVEN slow uploads and slow plain answers filling plain HTTP\'s pool THEN upgrades are still admitted at once: plain requests cannot hold the WebSockets\' slots', async () => {
+test("GIVEN slow uploads and slow plain answers filling plain HTTP's pool THEN upgrades are still admitted at once: plain requests cannot hold the WebSockets' slots", async () => {
   const edge = await start(committedEdge());
   const { plainHttp, replicas } = edge.config.envoy;
   // The shape measured before this change: 19 slow POSTs per replica made every upgrade fail with 503.
   const uploads = Array.from({ length: 19 * replicas }, (_, i) => trickle(edge.roundRobin(i), newClientAddress(), 200));
   const slowGets = Array.from({ length: 2 * plainHttp.maxConnections * replicas }, (_, i) => httpRequest(edge.roundRobin(i), '/slow?ms=3000'));
   // Every upload and GET has arrived at Envoy (the uploads wait for their bodies, the GETs for the backend).
-  await Promise.all(edge.replicas.map((r) =>
-    r.waitUntil(async () => (await r.stat('http.websocket.downstream_rq_active')) >= (uploads.length + slowGets.length) / replicas, 5000, 'has every slow request')));
+  await Promise.all(
+    edge.replicas.map((r) =>
+      r.waitUntil(
+        async () => (await r.stat('http.websocket.downstream_rq_active')) >= (uploads.length + slowGets.length) / replicas,
+        5000,
+        'has every slow request',
+      ),
+    ),
+  );
   const active = await edge.fleetStat('cluster.websocket_backend.upstream_rq_active');
   const upgrades = await Promise.all(Array.from({ length: edge.config.envoy.connections.maxTotal }, (_, i) => upgrade(edge.roundRobin(i))));
-  report(`${uploads.length} trickling uploads and ${slowGets.length} slow GETs (backend requests active: ${active}); ` +
-    `then ${upgrades.length} upgrades: ${tally(upgrades.map((r) => r.status))} in at most ${Math.max(...upgrades.map((r) => r.ms)).toFixed(0)} ms`);
+  report(
+    `${uploads.length} trickling uploads and ${slowGets.length} slow GETs (backend requests active: ${active}); ` +
+      `then ${upgrades.length} upgrades: ${tally(upgrades.map((r) => r.status))} in at most ${Math.max(...upgrades.map((r) => r.ms)).toFixed(0)} ms`,
+  );
   expect(upgrades.map((r) => r.status)).toEqual(Array(upgrades.length).fill(101));
   for (const r of upgrades) expect(r.ms).toBeLessThan(1000);
-  uploads.forEach((u) => u.stop());
+  for (const u of uploads) u.stop();
   await closeAll(upgrades.map((r) => r.socket));
   await Promise.all(slowGets);
 });
@@ -133,13 +153,18 @@ test('GIVEN the ready port at its own cap of connections THEN a connection past 
   const replica = edge.replicas[0];
   const { readyPort, readyMaxConnections } = edge.config.envoy;
   const heapBefore = await replica.stat('server.memory_allocated');
-  const open = (): Promise<Socket> => new Promise((resolve, reject) => {
-    const sock = connect(readyPort, replica.address, () => resolve(sock));
-    sock.on('error', reject);
-  });
+  const open = (): Promise<Socket> =>
+    new Promise((resolve, reject) => {
+      const sock = connect(readyPort, replica.address, () => resolve(sock));
+      sock.on('error', reject);
+    });
   const idle: Socket[] = [];
   for (let i = 0; i < readyMaxConnections; i++) idle.push(await open());
-  await replica.waitUntil(async () => (await replica.stat('connection_limit.ready.active_connections')) === readyMaxConnections, 5000, 'counts every idle connection');
+  await replica.waitUntil(
+    async () => (await replica.stat('connection_limit.ready.active_connections')) === readyMaxConnections,
+    5000,
+    'counts every idle connection',
+  );
   const heapAt = await replica.stat('server.memory_allocated');
   const t0 = performance.now();
   const atCap = await httpRequest({ address: replica.address, port: readyPort }, '/ready');
@@ -148,13 +173,15 @@ test('GIVEN the ready port at its own cap of connections THEN a connection past 
   await replica.waitUntil(async () => (await replica.stat('connection_limit.ready.active_connections')) < readyMaxConnections, 5000, 'frees a slot');
   const after = await httpRequest({ address: replica.address, port: readyPort }, '/ready');
   const limited = await replica.stat('connection_limit.ready.limited_connections');
-  report(`${readyMaxConnections} idle connections on the ready port (heap ${(heapBefore / 2 ** 20).toFixed(1)} → ${(heapAt / 2 ** 20).toFixed(1)} MiB): ` +
-    `the next got ${atCap.status || 'closed'} in ${refusedMs.toFixed(0)} ms (limited ${limited}); after one closed, /ready ${after.status}`);
+  report(
+    `${readyMaxConnections} idle connections on the ready port (heap ${(heapBefore / 2 ** 20).toFixed(1)} → ${(heapAt / 2 ** 20).toFixed(1)} MiB): ` +
+      `the next got ${atCap.status || 'closed'} in ${refusedMs.toFixed(0)} ms (limited ${limited}); after one closed, /ready ${after.status}`,
+  );
   expect(atCap.status).toBe(0);
   expect(refusedMs).toBeLessThan(500);
   expect(limited).toBeGreaterThanOrEqual(1);
   expect(after.status).toBe(200);
-  idle.forEach((sock) => sock.destroy());
+  for (const sock of idle) sock.destroy();
 });
 
 test('GIVEN a plain request that trickles in (hand-edited request_timeout of 2 s: the shipped one is 65 s) THEN it is cut with 408, not told to retry with 503', async () => {

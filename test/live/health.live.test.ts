@@ -1,9 +1,10 @@
 // Active health checks of each backend pod, on the real Envoy: a pod leaves after exactly
 // unhealthyThreshold failed checks (503 or no answer) and returns after healthyThreshold passes.
+
+import type { HealthMode } from './harness/backend-pods';
 import { closeAll, upgrade } from './harness/clients';
 import { Edge } from './harness/edge';
 import { synthesizedEdge } from './harness/envoy-fleet';
-import { HealthMode } from './harness/backend-pods';
 import { report, s } from './harness/report';
 
 // The shipped 5 s interval would take a minute; the thresholds and the timeout rule are the shipped ones.
@@ -33,8 +34,10 @@ async function ejectAndRestore(mode: HealthMode) {
   const during = await Promise.all(Array.from({ length: 3 }, () => upgrade(edge!.target(0))));
   pod.health = 'ok';
   const restoreMs = await replica.waitUntil(async () => (await isHealthy()) === true, 10 * interval, 'restores the pod');
-  report(`/health ${mode}: ejected after ${failed} failed checks (${s(ejectMs)}; threshold ${unhealthyThreshold}, interval ${s(interval)}), ` +
-    `back after ${s(restoreMs)} (threshold ${healthyThreshold})`);
+  report(
+    `/health ${mode}: ejected after ${failed} failed checks (${s(ejectMs)}; threshold ${unhealthyThreshold}, interval ${s(interval)}), ` +
+      `back after ${s(restoreMs)} (threshold ${healthyThreshold})`,
+  );
 
   expect(failed).toBe(unhealthyThreshold);
   const perFailure = mode === 'hang' ? timeout : 0;

@@ -4,12 +4,12 @@
 // within 2 s (read from Envoy's stats and shown by what clients see), and the Deployment that Argo CD
 // would apply is byte-for-byte the one before.
 import WebSocket from 'ws';
-import { backendDnsName } from '../../envoy/names';
 import { parseLiveVersions, podStatsPath } from '../../cli/live-versions';
-import { LIVE_FILES, LIVE_VERSION_STATS, LiveFile } from '../../envoy/live';
+import { LIVE_FILES, LIVE_VERSION_STATS, type LiveFile } from '../../envoy/live';
+import { backendDnsName } from '../../envoy/names';
 import { closeAll, echo, httpRequest, upgrade } from './harness/clients';
-import { Edge, edgesStoppedAfterEachTest } from './harness/edge';
-import { committedEdge, SynthesizedEdge, synthesizedEdge } from './harness/envoy-fleet';
+import { type Edge, edgesStoppedAfterEachTest } from './harness/edge';
+import { committedEdge, type SynthesizedEdge, synthesizedEdge } from './harness/envoy-fleet';
 import { report, s, sleep, tally } from './harness/report';
 
 const start = edgesStoppedAfterEachTest();
@@ -60,9 +60,7 @@ class EchoingSockets {
 
 /** The live files whose version differs between two synthesized edges. */
 function changedFiles(before: SynthesizedEdge, after: SynthesizedEdge): LiveFile[] {
-  return (Object.keys(LIVE_FILES) as LiveFile[]).filter(
-    (f) => before.liveFiles[LIVE_FILES[f]].version_info !== after.liveFiles[LIVE_FILES[f]].version_info,
-  );
+  return (Object.keys(LIVE_FILES) as LiveFile[]).filter((f) => before.liveFiles[LIVE_FILES[f]].version_info !== after.liveFiles[LIVE_FILES[f]].version_info);
 }
 
 /**
@@ -95,7 +93,9 @@ async function swapLive(edge: Edge, overrides: Record<string, unknown>, what: st
   );
   const inForceMs = performance.now() - t0;
   expect(await edge.fleetStat('listener_manager.listener_modified')).toBe(modifiedBefore);
-  report(`${what}: the Deployment and the bootstrap unchanged; ${files.join(' and ')} swapped; every replica serves the new version ${inForceMs.toFixed(0)} ms after the swap`);
+  report(
+    `${what}: the Deployment and the bootstrap unchanged; ${files.join(' and ')} swapped; every replica serves the new version ${inForceMs.toFixed(0)} ms after the swap`,
+  );
   expect(inForceMs).toBeLessThan(IN_FORCE_WITHIN_MS);
   return { after, inForceMs };
 }
@@ -145,8 +145,10 @@ test('GIVEN WebSockets holding backend slots WHEN the fleet cap is lowered live 
   const admitted = more.filter((r) => r.status === 101).length;
   const refused = more.filter((r) => r.status === 503);
   // Refused at once (max_requests, flag UO) or after the queue timeout: never admitted.
-  report(`with ${held.sockets.length} open: ${more.length} more upgrades → ${tally(more.map((r) => r.status))}; open in all ${held.sockets.length + admitted} ` +
-    `(new cap ${newCap}); the 503s after ${refused.map((r) => s(r.ms)).join(', ')}`);
+  report(
+    `with ${held.sockets.length} open: ${more.length} more upgrades → ${tally(more.map((r) => r.status))}; open in all ${held.sockets.length + admitted} ` +
+      `(new cap ${newCap}); the 503s after ${refused.map((r) => s(r.ms)).join(', ')}`,
+  );
   expect(held.sockets.length + admitted).toBe(newCap);
   expect(refused).toHaveLength(replicas);
   await closeAll(more.map((r) => r.socket));
@@ -161,12 +163,18 @@ test('GIVEN WebSockets open on every pod WHEN the per-pod cap changes live (it r
   const { maxTotal, maxPerBackendPod } = edge.config.envoy.connections;
   const held = await EchoingSockets.open(edge, maxTotal / 2);
   const newPerPod = 2 * maxPerBackendPod;
-  await swapLive(edge, { envoy: { rateLimit, connections: { ...connections, maxPerBackendPod: newPerPod } } }, `envoy.connections.maxPerBackendPod ${maxPerBackendPod} → ${newPerPod}`);
+  await swapLive(
+    edge,
+    { envoy: { rateLimit, connections: { ...connections, maxPerBackendPod: newPerPod } } },
+    `envoy.connections.maxPerBackendPod ${maxPerBackendPod} → ${newPerPod}`,
+  );
   const more = await Promise.all(Array.from({ length: maxTotal + edge.replicas.length }, (_, i) => upgrade(edge.roundRobin(i))));
   const admitted = more.filter((r) => r.status === 101).length;
   const perPod = edge.pods.map((p) => p.openConnections);
-  report(`with ${held.sockets.length} open before the change: ${tally(more.map((r) => r.status))}; open in all ${held.sockets.length + admitted}, ` +
-    `per pod ${perPod.join('/')} (bound: maxTotal ${maxTotal} + the ${held.sockets.length} open at the change; per pod ${newPerPod} + those)`);
+  report(
+    `with ${held.sockets.length} open before the change: ${tally(more.map((r) => r.status))}; open in all ${held.sockets.length + admitted}, ` +
+      `per pod ${perPod.join('/')} (bound: maxTotal ${maxTotal} + the ${held.sockets.length} open at the change; per pod ${newPerPod} + those)`,
+  );
   // The bound documented in docs/behaviour.md: the new cluster admits up to the cap itself.
   expect(admitted).toBe(maxTotal);
   for (const open of perPod) expect(open).toBeLessThanOrEqual(newPerPod + maxPerBackendPod);
@@ -185,12 +193,16 @@ test('GIVEN open WebSockets WHEN the health-check interval is shortened live THE
   failing.health = 'fail-503';
   const t0 = performance.now();
   await Promise.all(
-    edge.replicas.map((r) => r.waitUntil(async () => (await r.hostHealth('websocket_backend')).get(failing.options.address) === false, 20_000, 'ejects the failing pod')),
+    edge.replicas.map((r) =>
+      r.waitUntil(async () => (await r.hostHealth('websocket_backend')).get(failing.options.address) === false, 20_000, 'ejects the failing pod'),
+    ),
   );
   const ejectedMs = performance.now() - t0;
   const shipped = edge.config.envoy.healthCheck;
-  report(`a pod answering 503 left every replica after ${s(ejectedMs)} (${unhealthyThreshold} checks at ${s(interval)}; ` +
-    `at the shipped ${s(shipped.interval)} it takes ${s(shipped.unhealthyThreshold * shipped.interval)} or more)`);
+  report(
+    `a pod answering 503 left every replica after ${s(ejectedMs)} (${unhealthyThreshold} checks at ${s(interval)}; ` +
+      `at the shipped ${s(shipped.interval)} it takes ${s(shipped.unhealthyThreshold * shipped.interval)} or more)`,
+  );
   expect(ejectedMs).toBeLessThan(unhealthyThreshold * interval + 1000);
   failing.health = 'ok';
   await expectNoneDropped(held, 'health check');
@@ -202,7 +214,11 @@ test('GIVEN open WebSockets WHEN the queue timeout, the plain HTTP timeout and t
   // Every backend slot held: an upgrade must wait for the queue timeout.
   const held = await EchoingSockets.open(edge, maxTotal);
 
-  await swapLive(edge, { alb: { idleTimeoutSeconds: 1 }, envoy: { connections: { queueTimeout: '2s' } } }, `envoy.connections.queueTimeout ${s(queueTimeout)} → 2.0 s`);
+  await swapLive(
+    edge,
+    { alb: { idleTimeoutSeconds: 1 }, envoy: { connections: { queueTimeout: '2s' } } },
+    `envoy.connections.queueTimeout ${s(queueTimeout)} → 2.0 s`,
+  );
   const waited = await upgrade(edge.target(0));
   report(`an upgrade with every slot held: ${waited.status} after ${s(waited.ms)}, retry-after ${waited.headers['retry-after']}`);
   expect(waited.status).toBe(503);
@@ -210,7 +226,11 @@ test('GIVEN open WebSockets WHEN the queue timeout, the plain HTTP timeout and t
   expect(waited.ms).toBeGreaterThanOrEqual(1900);
   expect(waited.ms).toBeLessThan(3000);
 
-  await swapLive(edge, { alb: { idleTimeoutSeconds: 1 }, envoy: { connections: { queueTimeout: '2s' }, plainHttpTimeout: '3s' } }, 'envoy.plainHttpTimeout 15.0 s → 3.0 s');
+  await swapLive(
+    edge,
+    { alb: { idleTimeoutSeconds: 1 }, envoy: { connections: { queueTimeout: '2s' }, plainHttpTimeout: '3s' } },
+    'envoy.plainHttpTimeout 15.0 s → 3.0 s',
+  );
   const plain = await httpRequest(edge.target(0), '/slow?ms=10000');
   report(`a plain GET the backend answers after 10 s: ${plain.status} after ${s(plain.ms)}`);
   expect(plain.status).toBe(504);
@@ -220,8 +240,11 @@ test('GIVEN open WebSockets WHEN the queue timeout, the plain HTTP timeout and t
 
   // With slots free again: a new WebSocket left idle gets the new stream idle timeout; the busy ones do not.
   const busy = await EchoingSockets.open(edge, edge.replicas.length);
-  await swapLive(edge, { alb: { idleTimeoutSeconds: 1 }, envoy: { connections: { queueTimeout: '2s' }, plainHttpTimeout: '3s', streamIdleTimeout: '2s' } },
-    'envoy.streamIdleTimeout 1 h → 2.0 s');
+  await swapLive(
+    edge,
+    { alb: { idleTimeoutSeconds: 1 }, envoy: { connections: { queueTimeout: '2s' }, plainHttpTimeout: '3s', streamIdleTimeout: '2s' } },
+    'envoy.streamIdleTimeout 1 h → 2.0 s',
+  );
   const idle = (await upgrade(edge.target(0))).socket!;
   const t0 = performance.now();
   const code = await new Promise<number>((resolve) => idle.once('close', resolve));
@@ -252,8 +275,10 @@ test('GIVEN open WebSockets WHEN the backend DNS refresh is shortened live THEN 
   await sleep(Math.max(0, windowMs - (performance.now() - t0)));
   const queries = (edge.dns.queries.get(name) ?? 0) - queriesBefore;
   const expected = (edge.replicas.length * windowMs) / refreshMs;
-  report(`a pod added to DNS was known to every replica after ${s(seenMs)}; ${queries} lookups in ${s(windowMs)} by ${edge.replicas.length} replicas ` +
-    `(${expected} at one per ${s(refreshMs)}; the shipped ${s(edge.config.envoy.dnsRefreshRate)} would make ${(edge.replicas.length * windowMs) / edge.config.envoy.dnsRefreshRate})`);
+  report(
+    `a pod added to DNS was known to every replica after ${s(seenMs)}; ${queries} lookups in ${s(windowMs)} by ${edge.replicas.length} replicas ` +
+      `(${expected} at one per ${s(refreshMs)}; the shipped ${s(edge.config.envoy.dnsRefreshRate)} would make ${(edge.replicas.length * windowMs) / edge.config.envoy.dnsRefreshRate})`,
+  );
   expect(seenMs).toBeLessThan(refreshMs + 1000);
   expect(queries).toBeGreaterThanOrEqual(expected - edge.replicas.length);
   expect(queries).toBeLessThanOrEqual(expected + 2 * edge.replicas.length);
@@ -276,8 +301,10 @@ test('GIVEN open WebSockets WHEN a broken live file is swapped in THEN Envoy rej
   const rejected = (await edge.fleetStat('cluster_manager.cds.update_rejected')) - rejectedBefore;
   const versions = await Promise.all(edge.replicas.map((r) => r.textStat(LIVE_VERSION_STATS.clusters)));
   const fresh = await Promise.all(Array.from({ length: edge.replicas.length }, (_, i) => upgrade(edge.roundRobin(i))));
-  report(`a clusters file with connect_timeout 0s: rejected ${rejected} times (once per replica); versions served ${versions.join(', ')} ` +
-    `(the last good is ${good[LIVE_FILES.clusters].version_info}); new upgrades ${tally(fresh.map((r) => r.status))}`);
+  report(
+    `a clusters file with connect_timeout 0s: rejected ${rejected} times (once per replica); versions served ${versions.join(', ')} ` +
+      `(the last good is ${good[LIVE_FILES.clusters].version_info}); new upgrades ${tally(fresh.map((r) => r.status))}`,
+  );
   expect(rejected).toBe(edge.replicas.length);
   expect(versions).toEqual(edge.replicas.map(() => good[LIVE_FILES.clusters].version_info));
   expect(fresh.map((r) => r.status)).toEqual(edge.replicas.map(() => 101));

@@ -26,7 +26,10 @@ interface Case {
 }
 
 const minutes = (ms: number) => Math.round(ms / 60_000);
-const selector = (labels: Record<string, string>) => `{${Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',')}}`;
+const selector = (labels: Record<string, string>) =>
+  `{${Object.entries(labels)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(',')}}`;
 
 /** Every alert's test case, from the config: what meets its threshold and what falls just short. */
 function cases(c: EdgeConfig): Case[] {
@@ -49,19 +52,31 @@ function cases(c: EdgeConfig): Case[] {
     {
       alert: 'EnvoyUpgradesRateLimited',
       at: {
-        series: [counter('envoy_http_local_rate_limit_enabled', upgrades, attempts), counter('envoy_http_local_rate_limit_rate_limited', upgrades, attempts * a.rateLimitedRatio)],
+        series: [
+          counter('envoy_http_local_rate_limit_enabled', upgrades, attempts),
+          counter('envoy_http_local_rate_limit_rate_limited', upgrades, attempts * a.rateLimitedRatio),
+        ],
         labels: { severity: 'warning' },
       },
-      below: [counter('envoy_http_local_rate_limit_enabled', upgrades, attempts), counter('envoy_http_local_rate_limit_rate_limited', upgrades, attempts * a.rateLimitedRatio - 1)],
+      below: [
+        counter('envoy_http_local_rate_limit_enabled', upgrades, attempts),
+        counter('envoy_http_local_rate_limit_rate_limited', upgrades, attempts * a.rateLimitedRatio - 1),
+      ],
       forMs: a.for,
     },
     {
       alert: 'EnvoyUpgradesRefused',
       at: {
-        series: [counter('envoy_cluster_upstream_rq_timeout', { ...backend, pod: 'envoy-a' }, a.refusedPerMinute / 2), counter('envoy_cluster_upstream_rq_pending_overflow', { ...backend, pod: 'envoy-a' }, a.refusedPerMinute / 2)],
+        series: [
+          counter('envoy_cluster_upstream_rq_timeout', { ...backend, pod: 'envoy-a' }, a.refusedPerMinute / 2),
+          counter('envoy_cluster_upstream_rq_pending_overflow', { ...backend, pod: 'envoy-a' }, a.refusedPerMinute / 2),
+        ],
         labels: { severity: 'warning' },
       },
-      below: [counter('envoy_cluster_upstream_rq_timeout', { ...backend, pod: 'envoy-a' }, a.refusedPerMinute / 4), counter('envoy_cluster_upstream_rq_pending_overflow', { ...backend, pod: 'envoy-a' }, a.refusedPerMinute / 4)],
+      below: [
+        counter('envoy_cluster_upstream_rq_timeout', { ...backend, pod: 'envoy-a' }, a.refusedPerMinute / 4),
+        counter('envoy_cluster_upstream_rq_pending_overflow', { ...backend, pod: 'envoy-a' }, a.refusedPerMinute / 4),
+      ],
       forMs: a.for,
     },
     {
@@ -76,10 +91,16 @@ function cases(c: EdgeConfig): Case[] {
     {
       alert: 'EnvoyBackendPodsUnhealthy',
       at: {
-        series: [gauge('envoy_cluster_membership_healthy', { ...backend, pod: 'envoy-a' }, 3), gauge('envoy_cluster_membership_total', { ...backend, pod: 'envoy-a' }, 4)],
+        series: [
+          gauge('envoy_cluster_membership_healthy', { ...backend, pod: 'envoy-a' }, 3),
+          gauge('envoy_cluster_membership_total', { ...backend, pod: 'envoy-a' }, 4),
+        ],
         labels: { severity: 'warning', ...backend, pod: 'envoy-a' },
       },
-      below: [gauge('envoy_cluster_membership_healthy', { ...backend, pod: 'envoy-a' }, 4), gauge('envoy_cluster_membership_total', { ...backend, pod: 'envoy-a' }, 4)],
+      below: [
+        gauge('envoy_cluster_membership_healthy', { ...backend, pod: 'envoy-a' }, 4),
+        gauge('envoy_cluster_membership_total', { ...backend, pod: 'envoy-a' }, 4),
+      ],
       forMs: a.for,
     },
     {
@@ -110,10 +131,16 @@ function cases(c: EdgeConfig): Case[] {
       alert: 'EnvoyConfigSkew',
       // Same bootstrap, but one replica serves another version of the live routes.
       at: {
-        series: [...live(c.envoy.replicas), ...Array.from({ length: c.envoy.replicas }, (_, i) => gauge('envoy_http_rds_version', { ...ns, pod: `envoy-${i}` }, 1000 + i))],
+        series: [
+          ...live(c.envoy.replicas),
+          ...Array.from({ length: c.envoy.replicas }, (_, i) => gauge('envoy_http_rds_version', { ...ns, pod: `envoy-${i}` }, 1000 + i)),
+        ],
         labels: { severity: 'warning' },
       },
-      below: [...live(c.envoy.replicas), ...Array.from({ length: c.envoy.replicas }, (_, i) => gauge('envoy_http_rds_version', { ...ns, pod: `envoy-${i}` }, 1000))],
+      below: [
+        ...live(c.envoy.replicas),
+        ...Array.from({ length: c.envoy.replicas }, (_, i) => gauge('envoy_http_rds_version', { ...ns, pod: `envoy-${i}` }, 1000)),
+      ],
       forMs: a.configSkewFor,
     },
     {
@@ -134,7 +161,7 @@ function cases(c: EdgeConfig): Case[] {
 
 const ALERTS = ruleFile(config).groups[0].rules.map((r) => r.alert);
 
-test('GIVEN the environment\'s alert rules THEN promtool check rules accepts them, annotations and all', () => {
+test("GIVEN the environment's alert rules THEN promtool check rules accepts them, annotations and all", () => {
   const result = promtoolCheckRules(toYaml(ruleFile(config)));
   report(`promtool check rules: ${result.stdout.trim().split('\n').pop()}`);
   expect(result.status).toBe(0);
@@ -145,25 +172,28 @@ test('GIVEN every alert THEN there is a unit test for it', () => {
   expect([...new Set(cases(config).map((c) => c.alert))].sort()).toEqual([...ALERTS].sort());
 });
 
-test.each(cases(config).map((c) => [c.alert, c] as const))('GIVEN %s THEN it fires at its threshold once its `for` has passed, and stays silent before that and below the threshold', (_name, c) => {
-  const rules = ruleFile(config);
-  const stripped = { groups: rules.groups.map((g) => ({ ...g, rules: g.rules.filter((r) => r.alert === c.alert).map(({ annotations: _a, ...r }) => r) })) };
-  const forMinutes = minutes(c.forMs);
-  const late = `${forMinutes + 10}m`;
-  const test = (series: Series[], checks: { eval_time: string; exp_alerts: unknown[] }[]) => ({
-    interval: '1m',
-    input_series: series,
-    alert_rule_test: checks.map((check) => ({ ...check, alertname: c.alert })),
-  });
-  const tests = [
-    test(c.at.series, [
-      { eval_time: late, exp_alerts: [{ exp_labels: c.at.labels }] },
-      // Before `for` has passed the alert is pending, which promtool lists as no alert.
-      ...(forMinutes >= 2 ? [{ eval_time: `${forMinutes - 1}m`, exp_alerts: [] }] : []),
-    ]),
-    test(c.below, [{ eval_time: late, exp_alerts: [] }]),
-  ];
-  const result = promtoolTestRules(toYaml({ evaluation_interval: '1m', tests }), toYaml(stripped));
-  report(`${c.alert}: at the threshold fires after ${forMinutes}m, below it silent: promtool ${result.status === 0 ? 'SUCCESS' : 'FAILED'}`);
-  expect({ status: result.status, output: result.status === 0 ? '' : `${result.stdout}\n${result.stderr}` }).toEqual({ status: 0, output: '' });
-});
+test.each(cases(config).map((c) => [c.alert, c] as const))(
+  'GIVEN %s THEN it fires at its threshold once its `for` has passed, and stays silent before that and below the threshold',
+  (_name, c) => {
+    const rules = ruleFile(config);
+    const stripped = { groups: rules.groups.map((g) => ({ ...g, rules: g.rules.filter((r) => r.alert === c.alert).map(({ annotations: _a, ...r }) => r) })) };
+    const forMinutes = minutes(c.forMs);
+    const late = `${forMinutes + 10}m`;
+    const test = (series: Series[], checks: { eval_time: string; exp_alerts: unknown[] }[]) => ({
+      interval: '1m',
+      input_series: series,
+      alert_rule_test: checks.map((check) => ({ ...check, alertname: c.alert })),
+    });
+    const tests = [
+      test(c.at.series, [
+        { eval_time: late, exp_alerts: [{ exp_labels: c.at.labels }] },
+        // Before `for` has passed the alert is pending, which promtool lists as no alert.
+        ...(forMinutes >= 2 ? [{ eval_time: `${forMinutes - 1}m`, exp_alerts: [] }] : []),
+      ]),
+      test(c.below, [{ eval_time: late, exp_alerts: [] }]),
+    ];
+    const result = promtoolTestRules(toYaml({ evaluation_interval: '1m', tests }), toYaml(stripped));
+    report(`${c.alert}: at the threshold fires after ${forMinutes}m, below it silent: promtool ${result.status === 0 ? 'SUCCESS' : 'FAILED'}`);
+    expect({ status: result.status, output: result.status === 0 ? '' : `${result.stdout}\n${result.stderr}` }).toEqual({ status: 0, output: '' });
+  },
+);

@@ -3,15 +3,16 @@
 // fleet, fires exactly the alerts for what the clients meet: 429s, 503s, a full backend and an
 // unhealthy pod. The `for` durations are shortened in this test's config (they are config); the
 // expressions and thresholds are the shipped ones.
-import { closeAll, upgrade, UpgradeResult } from './harness/clients';
-import { Edge } from './harness/edge';
-import { synthesizedEdge } from './harness/envoy-fleet';
-import { metricFamilies, PrometheusServer } from './harness/prometheus';
-import { report, sleep } from './harness/report';
+
 import { stringify as toYaml } from 'yaml';
 import { ruleFile } from '../../monitoring/alerts';
 import { dashboardPanels } from '../../monitoring/dashboard';
 import { metricNames } from '../../monitoring/selectors';
+import { closeAll, type UpgradeResult, upgrade } from './harness/clients';
+import { Edge } from './harness/edge';
+import { synthesizedEdge } from './harness/envoy-fleet';
+import { metricFamilies, PrometheusServer } from './harness/prometheus';
+import { report, sleep } from './harness/report';
 
 // A bucket of 20 leaves each replica tokens for the refused upgrades after holding its slots.
 const MONITORED = {
@@ -33,7 +34,7 @@ afterEach(async () => {
   edge = undefined;
 });
 
-test('GIVEN the alerts and the dashboard THEN every Envoy metric they use is in the real Envoy\'s /stats/prometheus output', async () => {
+test("GIVEN the alerts and the dashboard THEN every Envoy metric they use is in the real Envoy's /stats/prometheus output", async () => {
   edge = await Edge.start(synthesizedEdge(MONITORED), { replicas: 1 });
   const { config } = edge;
   // Some families appear only once used: an upgrade and a plain request first.
@@ -49,7 +50,9 @@ test('GIVEN the alerts and the dashboard THEN every Envoy metric they use is in 
   ];
   const names = [...new Set(expressions.flatMap(metricNames))].sort();
   const missing = names.filter((n) => !families.has(n));
-  report(`${names.length} metric names in ${expressions.length} expressions; Envoy exports ${families.size} families; missing: ${missing.join(', ') || 'none'}`);
+  report(
+    `${names.length} metric names in ${expressions.length} expressions; Envoy exports ${families.size} families; missing: ${missing.join(', ') || 'none'}`,
+  );
   expect(names.length).toBeGreaterThan(10);
   expect(missing).toEqual([]);
 });
@@ -84,11 +87,13 @@ test('GIVEN a real Prometheus with the generated rules scraping the live fleet W
   const refusedAlert = await prometheus.waitForAlert('EnvoyUpgradesRefused', 'firing');
   await closeAll(held.map((r) => r.socket));
   // 429s: a burst beyond what is left in the bucket.
-  const burst = await Promise.all(Array.from({ length: 2 * config.envoy.rateLimit.maxTokens }, async (_, i) => {
-    const r = await upgrade(edge!.roundRobin(i));
-    r.socket?.close(1000);
-    return r.status;
-  }));
+  const burst = await Promise.all(
+    Array.from({ length: 2 * config.envoy.rateLimit.maxTokens }, async (_, i) => {
+      const r = await upgrade(edge!.roundRobin(i));
+      r.socket?.close(1000);
+      return r.status;
+    }),
+  );
   expect(burst.filter((s) => s === 429).length).toBeGreaterThan(burst.length * config.monitoring.alerts.rateLimitedRatio);
   const limited = await prometheus.waitForAlert('EnvoyUpgradesRateLimited', 'firing');
   // An unhealthy pod.
@@ -98,14 +103,17 @@ test('GIVEN a real Prometheus with the generated rules scraping the live fleet W
   const alerts = await prometheus.alerts();
   const states = Object.fromEntries(alerts.map((a) => [a.name, a.state]));
   report(`alerts: ${alerts.map((a) => `${a.name} ${a.state} (${a.annotations.description})`).join(' | ')}`);
-  report(`firing after: saturated ${(saturated.ms / 1000).toFixed(1)} s, refused ${(refusedAlert.ms / 1000).toFixed(1)} s, ` +
-    `rate-limited ${(limited.ms / 1000).toFixed(1)} s, unhealthy pod ${(unhealthy.ms / 1000).toFixed(1)} s`);
+  report(
+    `firing after: saturated ${(saturated.ms / 1000).toFixed(1)} s, refused ${(refusedAlert.ms / 1000).toFixed(1)} s, ` +
+      `rate-limited ${(limited.ms / 1000).toFixed(1)} s, unhealthy pod ${(unhealthy.ms / 1000).toFixed(1)} s`,
+  );
   expect(states).toMatchObject({
     EnvoyUpgradesRateLimited: 'firing',
     EnvoyUpgradesRefused: 'firing',
     EnvoyBackendPodsUnhealthy: 'firing',
   });
-  for (const silent of ['EnvoyReplicasMissing', 'EnvoyOverloadActionActive', 'EnvoyConfigSkew', 'EnvoyLiveConfigRejected']) expect(states[silent]).toBeUndefined();
+  for (const silent of ['EnvoyReplicasMissing', 'EnvoyOverloadActionActive', 'EnvoyConfigSkew', 'EnvoyLiveConfigRejected'])
+    expect(states[silent]).toBeUndefined();
   // Every alert says what it is about: a rendered summary and description.
   for (const a of alerts) expect(a.annotations.description).not.toMatch(/\{\{|<no value>/);
 });

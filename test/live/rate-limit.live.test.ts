@@ -1,7 +1,7 @@
 // The fleet rate limit on new WebSockets, on the real Envoy: a burst of maxTokens, then
 // tokensPerFill every fillInterval, for the whole fleet at 1, 2 and 3 replicas.
 import { httpRequest, upgrade } from './harness/clients';
-import { Edge, edgesStoppedAfterEachTest } from './harness/edge';
+import { type Edge, edgesStoppedAfterEachTest } from './harness/edge';
 import { committedEdge } from './harness/envoy-fleet';
 import { report, s, sleep, tally } from './harness/report';
 
@@ -60,7 +60,7 @@ test('GIVEN 1, 2 and 3 replicas THEN the fleet admits a burst of at most maxToke
     expect(m.burst).toBeLessThanOrEqual(maxTokens);
     expect(m.burst).toBeGreaterThanOrEqual(maxTokens - (m.replicas - 1));
     // Never more than the bucket plus what its fills have added by then (fill timers run from start-up).
-    m.later.forEach((t, i) => expect(m.burst + i + 1).toBeLessThanOrEqual(maxTokens + tokensPerFill * Math.ceil(t / fillInterval)));
+    for (const [i, t] of m.later.entries()) expect(m.burst + i + 1).toBeLessThanOrEqual(maxTokens + tokensPerFill * Math.ceil(t / fillInterval));
     // And no fewer than the fills of the window, less one fill and one request per replica of rounding.
     expect(m.later.length).toBeGreaterThanOrEqual((tokensPerFill * windowMs) / fillInterval - tokensPerFill - m.replicas);
   }
@@ -74,8 +74,10 @@ test('GIVEN a refused upgrade THEN it gets 429 at once, with x-ratelimit-limit, 
 
   const results = await burst(edge, maxTokens + 5);
   const refused = results.filter((r) => r.status === 429);
-  report(`after ${plain.length} plain GETs, ${results.length} upgrades: ${tally(results.map((r) => r.status))}; ` +
-    `slowest 429 in ${Math.max(...refused.map((r) => r.ms)).toFixed(0)} ms; headers ${JSON.stringify(pick(refused[0].headers))}`);
+  report(
+    `after ${plain.length} plain GETs, ${results.length} upgrades: ${tally(results.map((r) => r.status))}; ` +
+      `slowest 429 in ${Math.max(...refused.map((r) => r.ms)).toFixed(0)} ms; headers ${JSON.stringify(pick(refused[0].headers))}`,
+  );
   expect(results.filter((r) => r.status === 101)).toHaveLength(maxTokens);
   expect(refused).toHaveLength(5);
   for (const r of refused) {
@@ -122,8 +124,10 @@ test('GIVEN a replica that serves before the peers Service lists it (scale-up) T
   const remaining = edge.replicas.filter((r) => r !== joining);
   await edge.waitForPeerCount(remaining, 2);
   const leaveLag = performance.now() - t1;
-  report(`peers DNS refresh ${s(refreshMs)}: a joining replica counted by all within ${joinLag.toFixed(0)} ms, ` +
-    `a leaving one dropped within ${leaveLag.toFixed(0)} ms; burst once all count 3: ${settledBurst}`);
+  report(
+    `peers DNS refresh ${s(refreshMs)}: a joining replica counted by all within ${joinLag.toFixed(0)} ms, ` +
+      `a leaving one dropped within ${leaveLag.toFixed(0)} ms; burst once all count 3: ${settledBurst}`,
+  );
   expect(joinLag).toBeLessThan(refreshMs + 1000);
   expect(leaveLag).toBeLessThan(refreshMs + 1000);
   expect(settledBurst).toBeLessThanOrEqual(maxTokens);

@@ -1,10 +1,10 @@
 // The ready port (9901), on the real Envoy: /ready answers while the replica is saturated, the
 // read-only admin pages are there, and nothing that can change Envoy is reachable through it.
-import { connect, Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { READ_ONLY_ADMIN_PATHS } from '../../envoy/names';
 import { httpRequest } from './harness/clients';
 import { Edge } from './harness/edge';
 import { committedEdge, synthesizedEdge } from './harness/envoy-fleet';
-import { READ_ONLY_ADMIN_PATHS } from '../../envoy/names';
 import { report, sleep } from './harness/report';
 
 let edge: Edge | undefined;
@@ -36,7 +36,9 @@ test('GIVEN a replica at its cap of client connections THEN a new client connect
   await replica.waitUntil(async () => extra.closedByServer(), 2000, 'closes the connection over its cap');
   const ready = await Promise.all(Array.from({ length: 5 }, () => httpRequest({ address: replica.address, port: readyPort }, '/ready')));
   const overflow = [...(await replica.stats('downstream_global_cx_overflow')).values()].reduce((a, b) => a + b, 0);
-  report(`${perReplica} client connections held: connection ${perReplica + 1} closed by Envoy; GET /ready ×5 → ${ready.map((r) => r.status).join(',')}; Envoy counted ${overflow} overflow(s)`);
+  report(
+    `${perReplica} client connections held: connection ${perReplica + 1} closed by Envoy; GET /ready ×5 → ${ready.map((r) => r.status).join(',')}; Envoy counted ${overflow} overflow(s)`,
+  );
   expect(overflow).toBeGreaterThanOrEqual(1);
   expect(ready.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
   expect(clients.every((c) => !c.closedByServer())).toBe(true);

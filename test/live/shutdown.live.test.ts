@@ -40,7 +40,9 @@ test('GIVEN an open WebSocket on a leaving pod THEN it keeps echoing through the
   const closing = closed(socket, termAt);
   await replica.stop('SIGTERM');
   const { code, ms } = await closing;
-  report(`preStop \`${preStop.join(' ')}\` ran ${s(hookMs)}: ${echoes} echoes, all answered; SIGTERM then closed the socket after ${ms.toFixed(0)} ms with code ${code}; Envoy exited ${replica.exitCode}`);
+  report(
+    `preStop \`${preStop.join(' ')}\` ran ${s(hookMs)}: ${echoes} echoes, all answered; SIGTERM then closed the socket after ${ms.toFixed(0)} ms with code ${code}; Envoy exited ${replica.exitCode}`,
+  );
   expect(code).toBe(1006);
   expect(ms).toBeLessThan(1000);
   expect(echoes).toBeGreaterThanOrEqual(Math.floor(hookMs / 1000));

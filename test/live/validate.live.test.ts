@@ -1,9 +1,10 @@
 // The deployed release, checked by the binary itself: the tested binary is the image's release, and
 // `envoy --mode validate` accepts every synthesized bootstrap with no warning (deprecations included).
+
+import { inspectEnvoyBootstrap } from '../../envoy/validate';
 import { envoyBinaryFor } from './harness/edge';
 import { envoyVersionLine, envoyVersionOfImage, validateWithEnvoy } from './harness/envoy-binary';
 import { committedEdge, committedEdges, inlineBootstrap } from './harness/envoy-fleet';
-import { inspectEnvoyBootstrap } from '../../envoy/validate';
 import { report } from './harness/report';
 
 test('GIVEN the committed Deployment THEN the binary under test is exactly the release its image runs', () => {
@@ -13,7 +14,7 @@ test('GIVEN the committed Deployment THEN the binary under test is exactly the r
   expect(line).toContain(`/${envoyVersionOfImage(edge.image)}/Clean/RELEASE/`);
 });
 
-test('GIVEN every environment\'s committed bootstrap, with its live files written back inline THEN envoy --mode validate accepts it and prints no warning', () => {
+test("GIVEN every environment's committed bootstrap, with its live files written back inline THEN envoy --mode validate accepts it and prints no warning", () => {
   const edges = committedEdges();
   expect(edges.size).toBeGreaterThanOrEqual(2);
   for (const [environment, edge] of edges) {

@@ -22,7 +22,7 @@ test('GIVEN the shipped edge WHEN clients upgrade through both replicas THEN eac
   await closeAll(results.map((r) => r.socket));
 });
 
-test('GIVEN an open WebSocket WHEN it stays idle past its route\'s timeout (the queue timeout, which ends at the 101) THEN it still echoes', async () => {
+test("GIVEN an open WebSocket WHEN it stays idle past its route's timeout (the queue timeout, which ends at the 101) THEN it still echoes", async () => {
   edge = await Edge.start(committedEdge(), { replicas: 1 });
   const socket = (await upgrade(edge.target(0))).socket!;
   const idleMs = 1.5 * edge.config.envoy.connections.queueTimeout;
@@ -55,8 +55,10 @@ test('GIVEN a short stream idle timeout in a test config THEN an idle WebSocket 
   })();
   const { code, ms } = await idleClosed;
   await keepBusy;
-  report(`stream idle timeout ${s(streamIdleTimeout)} + delayed close ${s(delayedCloseMs)}: the idle socket closed after ${s(ms)} (code ${code}); ` +
-    `the busy one echoed ${busyEchoes} times over ${s(2 * streamIdleTimeout)} and is open`);
+  report(
+    `stream idle timeout ${s(streamIdleTimeout)} + delayed close ${s(delayedCloseMs)}: the idle socket closed after ${s(ms)} (code ${code}); ` +
+      `the busy one echoed ${busyEchoes} times over ${s(2 * streamIdleTimeout)} and is open`,
+  );
   expect(ms).toBeGreaterThanOrEqual(closesAfter - 100);
   expect(ms).toBeLessThan(closesAfter + 500);
   expect(busy.readyState).toBe(busy.OPEN);

@@ -1,8 +1,8 @@
 // Local stand-ins for the WebSocket server's pods: each listens on its own loopback address with
 // the config's WebSocket and health ports, echoes messages, names itself in an `x-pod` response
 // header, counts the TCP connections Envoy holds to it, and can be told to fail /health.
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import { Socket } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 
 export type HealthMode = 'ok' | 'fail-503' | 'hang';
@@ -113,9 +113,5 @@ function close(server: Server): Promise<void> {
 }
 
 export async function startPods(count: number, opts: Omit<PodOptions, 'name' | 'address'>, subnet = '127.0.1'): Promise<BackendPod[]> {
-  return Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      BackendPod.start({ ...opts, name: `pod-${i + 1}`, address: `${subnet}.${i + 1}` }),
-    ),
-  );
+  return Promise.all(Array.from({ length: count }, (_, i) => BackendPod.start({ ...opts, name: `pod-${i + 1}`, address: `${subnet}.${i + 1}` })));
 }

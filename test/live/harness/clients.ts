@@ -1,6 +1,6 @@
 // What the ALB does on the edge's behalf in the live suite: opens WebSockets and plain HTTP
 // requests to an Envoy replica, and records what a client sees (status, headers, timing).
-import { IncomingHttpHeaders, request } from 'node:http';
+import { type IncomingHttpHeaders, request } from 'node:http';
 import WebSocket from 'ws';
 
 export interface Target {
@@ -62,9 +62,7 @@ export function upgrade(target: Target, path = '/', opts: ClientOptions & { maxP
     });
     let headers: IncomingHttpHeaders = {};
     socket.on('upgrade', (res) => (headers = res.headers));
-    socket.on('open', () =>
-      resolve({ status: 101, headers, pod: headers['x-pod'] as string, ms: performance.now() - start, socket }),
-    );
+    socket.on('open', () => resolve({ status: 101, headers, pod: headers['x-pod'] as string, ms: performance.now() - start, socket }));
     socket.on('unexpected-response', (_req, res) => {
       res.resume();
       resolve({ status: res.statusCode ?? 0, headers: res.headers, ms: performance.now() - start });

@@ -1,8 +1,8 @@
 // A stand-in for the cluster DNS: answers A queries for the Services' names with the addresses of
 // the local "pods", so Envoy's STRICT_DNS discovery runs its real code path against loopback.
 // The answers can change while Envoy runs (a pod joins, a pod leaves).
-import { createSocket, RemoteInfo, Socket } from 'node:dgram';
-import { AddressInfo } from 'node:net';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { AddressInfo } from 'node:net';
 import * as dnsPacket from 'dns-packet';
 
 export class DnsStandin {
@@ -53,9 +53,7 @@ export class DnsStandin {
     const name = question.name.toLowerCase();
     const addresses = this.records.get(name);
     const answers: dnsPacket.Answer[] =
-      question.type === 'A' && addresses
-        ? addresses.map((data) => ({ type: 'A', class: 'IN', name: question.name, ttl: 1, data }))
-        : [];
+      question.type === 'A' && addresses ? addresses.map((data) => ({ type: 'A', class: 'IN', name: question.name, ttl: 1, data })) : [];
     const response = dnsPacket.encode({
       type: 'response',
       id: query.id,

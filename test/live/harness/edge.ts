@@ -2,11 +2,11 @@
 // addresses of its own (127.<n>.0.x for Envoy, 127.<n>.1.x for pods), so fleets never collide,
 // also across Jest workers.
 import { backendDnsName } from '../../../envoy/names';
-import { BackendPod, startPods } from './backend-pods';
-import { Target } from './clients';
+import { type BackendPod, startPods } from './backend-pods';
+import type { Target } from './clients';
 import { DnsStandin } from './dns-standin';
 import { ensureEnvoyBinary, envoyVersionOfImage } from './envoy-binary';
-import { EnvoyReplica, SynthesizedEdge } from './envoy-fleet';
+import { EnvoyReplica, type SynthesizedEdge } from './envoy-fleet';
 
 let fleetsStarted = 0;
 const worker = Number(process.env.JEST_WORKER_ID ?? '1');
@@ -57,12 +57,11 @@ export class Edge {
     const binary = envoyBinaryFor(edge);
     const dns = await DnsStandin.start();
     const { backend } = edge.config;
-    const pods = await startPods(
-      opts.pods ?? 4,
-      { port: backend.port, healthPort: backend.healthPort, healthPath: backend.healthPath },
-      `127.${subnet}.1`,
+    const pods = await startPods(opts.pods ?? 4, { port: backend.port, healthPort: backend.healthPort, healthPath: backend.healthPath }, `127.${subnet}.1`);
+    dns.set(
+      backendDnsName(edge.config),
+      pods.map((p) => p.options.address),
     );
-    dns.set(backendDnsName(edge.config), pods.map((p) => p.options.address));
     const started = new Edge(edge, dns, pods, [], subnet, binary);
     try {
       for (let i = 0; i < (opts.replicas ?? edge.config.envoy.replicas); i++) await started.addReplica();
@@ -106,15 +105,17 @@ export class Edge {
 
   /** Sets the peers Service's DNS answer: the replicas a fleet rate limit shares its bucket with. */
   announcePeers(replicas: readonly EnvoyReplica[]): void {
-    if (this.peersDnsName) this.dns.set(this.peersDnsName, replicas.map((r) => r.address));
+    if (this.peersDnsName)
+      this.dns.set(
+        this.peersDnsName,
+        replicas.map((r) => r.address),
+      );
   }
 
   /** Waits until every listed replica counts `count` peers. */
   async waitForPeerCount(replicas: readonly EnvoyReplica[], count: number, timeoutMs = 10_000): Promise<number[]> {
     const cluster = this.edge.bootstrap.cluster_manager?.local_cluster_name;
-    return Promise.all(
-      replicas.map((r) => r.waitUntil(async () => (await r.hostHealth(cluster)).size === count, timeoutMs, `counts ${count} peers`)),
-    );
+    return Promise.all(replicas.map((r) => r.waitUntil(async () => (await r.hostHealth(cluster)).size === count, timeoutMs, `counts ${count} peers`)));
   }
 
   /** The WebSocket listener of replica i, as the ALB would reach it. */
@@ -130,8 +131,11 @@ export class Edge {
   async waitForHealthyBackends(count: number, timeoutMs = 15_000): Promise<void> {
     await Promise.all(
       this.replicas.map((r) =>
-        r.waitUntil(async () => [...(await r.hostHealth('websocket_backend')).values()].filter(Boolean).length === count,
-          timeoutMs, `sees ${count} healthy backend pods`),
+        r.waitUntil(
+          async () => [...(await r.hostHealth('websocket_backend')).values()].filter(Boolean).length === count,
+          timeoutMs,
+          `sees ${count} healthy backend pods`,
+        ),
       ),
     );
   }

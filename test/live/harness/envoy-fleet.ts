@@ -1,19 +1,19 @@
 // Envoy replicas run by the live suite: the real binary on the synthesized bootstrap (with the
 // listed local rewrites), started with the Deployment's own arguments.
-import { ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { parse as parseYaml, parseAllDocuments, stringify as toYaml } from 'yaml';
+import { parseAllDocuments, parse as parseYaml, stringify as toYaml } from 'yaml';
 import { loadEnvironment, loadEnvironments } from '../../../config/load';
 import type { EdgeConfig } from '../../../config/schema';
-import { outputPaths, synthesizeProject } from '../../../synth/pipeline';
-import { EDGE_NAMES } from '../../../k8s/names';
 import { inlineEnvoyConfig } from '../../../envoy/bootstrap';
 import { LIVE_DIR, LIVE_FILES } from '../../../envoy/live';
+import { EDGE_NAMES } from '../../../k8s/names';
+import { outputPaths, synthesizeProject } from '../../../synth/pipeline';
 import { ConfigMapVolume } from './configmap-volume';
-import { DnsStandin } from './dns-standin';
-import { applyLocalRewrites, applyLocalRewritesToLiveFiles, formatRewrite, LocalRewrite, LocalTarget } from './local-rewrites';
+import type { DnsStandin } from './dns-standin';
+import { applyLocalRewrites, applyLocalRewritesToLiveFiles, formatRewrite, type LocalRewrite, type LocalTarget } from './local-rewrites';
 
 /** What the live suite runs: the objects Argo CD would apply, read back from synthesized files. */
 export interface SynthesizedEdge {
@@ -125,7 +125,9 @@ export interface AccessLogEntry {
 
 const running = new Set<ChildProcess>();
 // Whatever happens to the test process, no Envoy outlives it.
-process.on('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 export class EnvoyReplica {
   /** Every line Envoy wrote to stdout (where the access log goes), and those lines parsed as JSON. */
@@ -170,13 +172,7 @@ export class EnvoyReplica {
     );
   }
 
-  static async start(opts: {
-    binary: string;
-    edge: SynthesizedEdge;
-    name: string;
-    address: string;
-    dns: DnsStandin;
-  }): Promise<EnvoyReplica> {
+  static async start(opts: { binary: string; edge: SynthesizedEdge; name: string; address: string; dns: DnsStandin }): Promise<EnvoyReplica> {
     const workDir = mkdtempSync(path.join(tmpdir(), `live-${opts.name}-`));
     const target: LocalTarget = {
       bindAddress: opts.address,

@@ -34,24 +34,39 @@ export function applyLocalRewrites(bootstrap: Json, target: LocalTarget): { boot
   };
 
   copy.static_resources.listeners.forEach((listener: Json, i: number) => {
-    set(listener.address.socket_address, 'address', `static_resources.listeners[${i}].address.socket_address.address`,
-      target.bindAddress, 'each replica binds its own address, as each pod has its own IP');
+    set(
+      listener.address.socket_address,
+      'address',
+      `static_resources.listeners[${i}].address.socket_address.address`,
+      target.bindAddress,
+      'each replica binds its own address, as each pod has its own IP',
+    );
   });
   if (copy.admin?.address?.socket_address) {
-    set(copy.admin.address.socket_address, 'address', 'admin.address.socket_address.address', target.bindAddress,
-      "replicas share this host's 127.0.0.1, so each admin moves to its replica's loopback address");
+    set(
+      copy.admin.address.socket_address,
+      'address',
+      'admin.address.socket_address.address',
+      target.bindAddress,
+      "replicas share this host's 127.0.0.1, so each admin moves to its replica's loopback address",
+    );
   }
   copy.static_resources.clusters.forEach((cluster: Json, i: number) => {
     const base = `static_resources.clusters[${i}]`;
     if (cluster.type === 'STATIC') {
-      cluster.load_assignment.endpoints.forEach((locality: Json, l: number) =>
-        locality.lb_endpoints.forEach((lbEndpoint: Json, e: number) => {
+      for (const [l, locality] of (cluster.load_assignment.endpoints as Json[]).entries()) {
+        for (const [e, lbEndpoint] of (locality.lb_endpoints as Json[]).entries()) {
           const socket = lbEndpoint.endpoint.address.socket_address;
-          if (socket.address !== '127.0.0.1') return;
-          set(socket, 'address', `${base}.load_assignment.endpoints[${l}].lb_endpoints[${e}].endpoint.address.socket_address.address`,
-            target.bindAddress, 'the admin moved to the replica address, so the cluster that reaches it follows');
-        }),
-      );
+          if (socket.address !== '127.0.0.1') continue;
+          set(
+            socket,
+            'address',
+            `${base}.load_assignment.endpoints[${l}].lb_endpoints[${e}].endpoint.address.socket_address.address`,
+            target.bindAddress,
+            'the admin moved to the replica address, so the cluster that reaches it follows',
+          );
+        }
+      }
     }
     rewriteDnsResolver(cluster, base, target, set);
   });
@@ -73,11 +88,15 @@ function rewriteDnsResolver(cluster: Json, base: string, target: LocalTarget, se
   };
   const dnsTypedConfig = cluster.cluster_type?.typed_config;
   if (dnsTypedConfig?.['@type'] === DNS_CLUSTER_TYPE) {
-    set(dnsTypedConfig, 'typed_dns_resolver_config', `${base}.cluster_type.typed_config.typed_dns_resolver_config`,
-      resolver, "the cluster DNS is replaced by the suite's DNS stand-in");
+    set(
+      dnsTypedConfig,
+      'typed_dns_resolver_config',
+      `${base}.cluster_type.typed_config.typed_dns_resolver_config`,
+      resolver,
+      "the cluster DNS is replaced by the suite's DNS stand-in",
+    );
   } else if (cluster.type === 'STRICT_DNS' || cluster.type === 'LOGICAL_DNS') {
-    set(cluster, 'typed_dns_resolver_config', `${base}.typed_dns_resolver_config`, resolver,
-      "the cluster DNS is replaced by the suite's DNS stand-in");
+    set(cluster, 'typed_dns_resolver_config', `${base}.typed_dns_resolver_config`, resolver, "the cluster DNS is replaced by the suite's DNS stand-in");
   }
 }
 
@@ -87,8 +106,13 @@ function rewriteLiveDir(value: unknown, path: string, liveDir: { from: string; t
   for (const [key, child] of Object.entries(value as Json)) {
     const childPath = Array.isArray(value) ? `${path}[${key}]` : path ? `${path}.${key}` : key;
     if (key === 'path' && typeof child === 'string' && (child === liveDir.from || child.startsWith(`${liveDir.from}/`))) {
-      set(value as Json, key, childPath, liveDir.to + child.slice(liveDir.from.length),
-        "each replica has its own copy of the live ConfigMap volume, as each pod has its own mount");
+      set(
+        value as Json,
+        key,
+        childPath,
+        liveDir.to + child.slice(liveDir.from.length),
+        'each replica has its own copy of the live ConfigMap volume, as each pod has its own mount',
+      );
     } else {
       rewriteLiveDir(child, childPath, liveDir, set);
     }

@@ -2,7 +2,7 @@
 // into the verification cache: no service is installed or started. For proving alert rules, scrape
 // configs and dashboards against what Envoy really exports. Loopback only; every server runs under
 // `setpriv --pdeathsig KILL`, so none outlives the process that started it.
-import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -94,7 +94,9 @@ export function ensurePrometheusTools(log: (line: string) => void = () => {}): P
     }
     const deb = readdirSync(work).find((f) => f.endsWith('.deb'));
     if (!deb) throw new Error(`apt-get download ${spec} left no .deb in ${work}`);
-    const actual = createHash('sha256').update(readFileSync(path.join(work, deb))).digest('hex');
+    const actual = createHash('sha256')
+      .update(readFileSync(path.join(work, deb)))
+      .digest('hex');
     if (actual !== PROMETHEUS_DEB.sha256) throw new Error(`${deb}: sha256 ${actual}, expected ${PROMETHEUS_DEB.sha256}`);
     const unpacked = path.join(work, 'unpacked');
     run('dpkg-deb', ['-x', path.join(work, deb), unpacked]);
@@ -232,7 +234,9 @@ const promDuration = (d: Duration): string => (typeof d === 'number' ? `${Math.r
 
 const running = new Set<ChildProcess>();
 // Whatever happens to the test process, no Prometheus outlives it (setpriv covers SIGKILL too).
-process.on('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -10,7 +10,10 @@ export const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 export function tally(values: readonly (string | number)[]): string {
   const counts = new Map<string | number, number>();
   for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  return [...counts.entries()].sort().map(([v, n]) => `${v}×${n}`).join(' ');
+  return [...counts.entries()]
+    .sort()
+    .map(([v, n]) => `${v}×${n}`)
+    .join(' ');
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
