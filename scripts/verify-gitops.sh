@@ -30,14 +30,12 @@
 #      chart makes a new pair at every render); the webhook answers with it; one half deleted by
 #      hand comes back from a new render and the webhook fails (x509), and deleting all three in
 #      one command (docs/lb-controller.md) brings back a matching pair; no key in git;
-#   4. the AppProject refuses a kind and a namespace it does not allow, before anything applies,
-#      and a fix pushed while the bad commit is retried is taken (retry.refresh);
-#   5. the TypeScript scenarios in test/gitops/ (jest.gitops.config.js, one file each), run on what
+#   4. the TypeScript scenarios in test/gitops/ (jest.gitops.config.js, one file each), run on what
 #      this script started: a config change goes live, exactly that change; a live field changes only
 #      the live ConfigMap, a static one makes a new ReplicaSet; prune; an emptied dist/<env>/edge/
-#      deletes nothing; self-heal; the root's project
-#      refuses argocd-rbac-cm; a child naming another project is refused; the one sync policy;
-#   6. destroy staging, then prod: nothing of theirs left in Argo CD or the cluster but the
+#      deletes nothing; self-heal; Envoy's project refuses a kind and a namespace, and a fix pushed
+#      during the retries is taken (retry.refresh); the root's project refuses argocd-rbac-cm; a child naming another project is refused; the one sync policy;
+#   5. destroy staging, then prod: nothing of theirs left in Argo CD or the cluster but the
 #      chart's CRDs (Argo CD never deletes CRDs with an Application), the other untouched.
 # Time: the Envoy Deployment has minReadySeconds (155 s), and Argo CD applies the Ingress (wave 1)
 # only once the Deployment (wave 0) is Available. By default kwok, the fake kubelet, reports each
@@ -524,70 +522,12 @@ if [ -z "$keys_found" ] && [ -z "$pem" ]; then
   ok "no webhook key in git: the live TLS Secrets' tls.key, tls.crt and ca.crt of both clusters appear nowhere in the $(grep -c '^commit ' "$WORK/history.txt") commits of the seeded repository, and no PEM block (plain or base64) or caBundle value in any version of dist/, argocd/, eksctl/"
 else bad "webhook key material in git:$keys_found; in the outputs: $pem"; fi
 
-# ---- the AppProject refuses what it does not allow (first: its fix waits for Argo CD's retry) ---
-pns="${ENVOY_NS[$PROD]}"
-before="$(snapshot "$PROD")"
-cat >"$WT/dist/$PROD/edge/verify-not-permitted.yaml" <<EOF
-apiVersion: v1
-kind: Secret
-metadata:
-  name: verify-not-permitted
-  namespace: $pns
-stringData:
-  note: a kind the project does not allow
----
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: verify-outside-destinations
-  namespace: kube-public
-data:
-  note: a namespace outside the project's destinations
-EOF
-push "$PROD: a Secret and an object in kube-public added to dist/$PROD/edge/"
-BAD="$PUSHED"
-gitops_refresh "${EDGE_APP[$PROD]}" normal
-denied() { [ "$(app_get "${EDGE_APP[$PROD]}" '{.status.sync.revision}')" = "$BAD" ] \
-  && [[ "$(app_get "${EDGE_APP[$PROD]}" '{.status.conditions[*].message} {.status.operationState.message} {.status.operationState.syncResult.resources[*].message}')" == *"not permitted"* ]]; }
-if wait_until 30 denied; then
-  OP_BAD="$(app_get "${EDGE_APP[$PROD]}" '{.status.operationState.startedAt}')"
-  FAILED_AT="$(app_get "${EDGE_APP[$PROD]}" '{.status.operationState.finishedAt}')"
-  sleep 2
-  msgs="$(app_get "${EDGE_APP[$PROD]}" '{range .status.conditions[*]}{.type}: {.message}{"\n"}{end}{.status.operationState.phase}: {.status.operationState.message}{"\n"}{range .status.operationState.syncResult.resources[*]}{.kind}/{.name}: {.message}{"\n"}{end}')"
-  after="$(snapshot "$PROD")"
-  applied="$(K "$PROD" -n "$pns" get secret verify-not-permitted -o name 2>/dev/null; K "$PROD" -n kube-public get configmap verify-outside-destinations -o name 2>/dev/null || true)"
-  if [ -z "$applied" ] && [ "$before" = "$after" ] && [[ "$msgs" == *"Secret"*"not permitted"* ]] && [[ "$msgs" == *"kube-public"*"not permitted"* ]]; then
-    ok "project: a Secret (kind not allowed) and a ConfigMap in kube-public (not a destination) added to dist/$PROD/edge/ were refused and nothing was applied (no object changed). Argo CD says: $(echo "$msgs" | grep -i 'not permitted' | sort -u | tr '\n' '|')"
-  else bad "project: applied [$applied]; changed [$(changed_between "$before" "$after")]; Argo CD says: $msgs"; fi
-else bad "project: no refusal seen: $(app_line "${EDGE_APP[$PROD]}")"; fi
-git -C "$WT" rm -q "dist/$PROD/edge/verify-not-permitted.yaml"
-push "$PROD: the objects the project refuses removed"
-FIX_PUSH="$T_PUSH" FIX="$PUSHED"
-gitops_refresh "${EDGE_APP[$PROD]}" normal
-
-# The daily loop (a config change, prune, an emptied dist/<env>/edge/, self-heal) is in test/gitops/:
-# config-change, prune, empty-output and self-heal.gitops.test.ts, run below.
-
-# The retry takes the newest commit: the fix, or a later one.
-op_done() {
-  local st
-  st="$(app_get "${EDGE_APP[$PROD]}" '{.status.operationState.phase} {.status.operationState.syncResult.revision}')"
-  [ "${st%% *}" = Succeeded ] && git -C "$WT" merge-base --is-ancestor "$FIX" "${st#* }" 2>/dev/null
-}
-if wait_until 120 op_done; then
-  rev="$(app_get "${EDGE_APP[$PROD]}" '{.status.operationState.syncResult.revision}')"
-  op="$(app_get "${EDGE_APP[$PROD]}" '{.status.operationState.startedAt} {.status.operationState.retryCount}')"
-  done_at="$(epoch "$(app_get "${EDGE_APP[$PROD]}" '{.status.operationState.finishedAt}')")"
-  refused_left="$( (K "$PROD" -n "$pns" get secret verify-not-permitted -o name --ignore-not-found; K "$PROD" -n kube-public get configmap verify-outside-destinations -o name --ignore-not-found) | wc -l)"
-  if [ "${op% *}" = "$OP_BAD" ]; then how="by retry attempt ${op#* } of the operation that had started on the refused commit, $((done_at - $(epoch "$FAILED_AT")))s after that attempt had failed (its message said: retry 10 s after)"
-  else how="by a new operation (the refused one had ended)"; fi
-  if [ "$refused_left" = 0 ]; then
-    ok "retry.refresh: the fix pushed while the refused commit was being retried was synced $(awk -v a="$FIX_PUSH" -v b="$done_at" 'BEGIN { printf "%.0f", b - a }')s after its push, $how; it took the newest commit, ${rev:0:7} ($(git -C "$WT" rev-list --count "$FIX..$rev") commits after the fix, pushed by the checks meanwhile); the refused objects were never created"
-  else bad "retry.refresh: synced ${rev:0:7}, but the refused objects exist ($refused_left)"; fi
-else bad "the fix was not taken: $(app_line "${EDGE_APP[$PROD]}")"; fi
+# The daily loop (a config change, prune, an emptied dist/<env>/edge/, self-heal) and the project's
+# refusals with retry.refresh are in test/gitops/ (config-change, prune, empty-output, self-heal,
+# project-refusal .gitops.test.ts), run below.
 for env in "${ENVS[@]}"; do
   t="$(live_diff "$env")"
-  [ "$t" = 0/0 ] || bad "after the loop checks, $env's objects differ from dist/$env/: $(grep -E '^[-+] |^diff ' "$WORK/live-$env.diff" | head -20)"
+  [ "$t" = 0/0 ] || bad "after the checks above, $env's objects differ from dist/$env/: $(grep -E '^[-+] |^diff ' "$WORK/live-$env.diff" | head -20)"
 done
 
 say "memory of the processes (peak = VmHWM):"
