@@ -18,16 +18,14 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-say() { printf '[verify] %s\n' "$*" >&2; }
-PASSED=0
-FAILED=0
-ok() { PASSED=$((PASSED + 1)); say "PASS: $*"; }
-bad() { FAILED=$((FAILED + 1)); say "FAIL: $*"; }
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+verify_checks verify
 
 t0=$(date +%s)
 bash scripts/cluster/build-tools.sh >/dev/null
 # shellcheck disable=SC1091
-. "${VERIFY_CACHE_DIR:-$HOME/.cache/envoy-edge-verify}/tools.env"
+. "$VERIFY_CACHE_DIR/tools.env"
 say "tools ready in $(($(date +%s) - t0))s (kubectl $(kubectl version --client -o json | sed -n 's/.*"gitVersion": "\(.*\)".*/\1/p' | head -1))"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/verify-cluster.XXXXXX")"

@@ -47,11 +47,9 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-say() { printf '[verify-gitops] %s\n' "$*" >&2; }
-PASSED=0
-FAILED=0
-ok() { PASSED=$((PASSED + 1)); say "PASS: $*"; }
-bad() { FAILED=$((FAILED + 1)); say "FAIL: $*"; }
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+verify_checks verify-gitops
 
 REAL_CLOCK=0
 case "${1:-}" in
@@ -71,7 +69,7 @@ if [ "${GITOPS_ISOLATED:-0}" != 1 ]; then
   exit 2
 fi
 # shellcheck disable=SC1091
-. "${VERIFY_CACHE_DIR:-$HOME/.cache/envoy-edge-verify}/gitops-tools.env"
+. "$VERIFY_CACHE_DIR/gitops-tools.env"
 export npm_config_update_notifier=false npm_config_fund=false
 
 now() { date +%s.%N; }

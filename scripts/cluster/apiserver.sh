@@ -54,7 +54,9 @@ _apiserver_load_tools() {
   # shellcheck source=scripts/cluster/crd-files.sh
   . "$here/crd-files.sh"
   if [ -z "${VERIFY_KUBE_APISERVER:-}" ]; then
-    local env="${VERIFY_CACHE_DIR:-$HOME/.cache/envoy-edge-verify}/tools.env"
+    # shellcheck source=scripts/lib.sh
+    . "$here/../lib.sh"
+    local env="$VERIFY_CACHE_DIR/tools.env"
     if [ ! -f "$env" ]; then
       _apiserver_log "ERROR: $env not found: run scripts/cluster/build-tools.sh first"
       return 1

@@ -4,7 +4,7 @@
 # itself never runs any of this.
 #
 #   bash scripts/cluster/build-tools.sh            # build what is missing, print the env file
-#   . "${VERIFY_CACHE_DIR:-$HOME/.cache/envoy-edge-verify}/tools.env"
+#   . "$VERIFY_CACHE_DIR/tools.env"      (scripts/lib.sh gives VERIFY_CACHE_DIR its default)
 #
 # What it provides (each built or fetched from a package registry, pinned below):
 #   kube-apiserver, kubectl  Kubernetes $K8S_VERSION, built from the k8s.io/kubernetes Go
@@ -39,7 +39,9 @@ die() { printf '[build-tools] ERROR: %s\n' "$*" >&2; exit 1; }
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(git -C "$SCRIPT_DIR" rev-parse --show-toplevel 2>/dev/null || (cd "$SCRIPT_DIR/../.." && pwd))"
-CACHE="${VERIFY_CACHE_DIR:-$HOME/.cache/envoy-edge-verify}"
+# shellcheck source=scripts/lib.sh
+. "$SCRIPT_DIR/../lib.sh"
+CACHE="$VERIFY_CACHE_DIR"
 mkdir -p "$CACHE"
 CACHE="$(cd "$CACHE" && pwd)"
 

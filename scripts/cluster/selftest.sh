@@ -8,17 +8,15 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-say() { printf '[selftest] %s\n' "$*" >&2; }
-PASSED=0
-FAILED=0
-ok() { PASSED=$((PASSED + 1)); say "PASS: $*"; }
-bad() { FAILED=$((FAILED + 1)); say "FAIL: $*"; }
+# shellcheck source=scripts/lib.sh
+. "$HERE/../lib.sh"
+verify_checks selftest
 
 t0=$(date +%s)
 bash "$HERE/build-tools.sh" >/dev/null
 t1=$(date +%s)
 # shellcheck disable=SC1091
-. "${VERIFY_CACHE_DIR:-$HOME/.cache/envoy-edge-verify}/tools.env"
+. "$VERIFY_CACHE_DIR/tools.env"
 say "tools ready in $((t1 - t0))s"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/verify-selftest.XXXXXX")"

@@ -4,7 +4,7 @@
 # node, and redis. Verification tooling only: the product itself never runs any of this.
 #
 #   bash scripts/gitops/build-tools.sh             # build what is missing, print the env file
-#   . "${VERIFY_CACHE_DIR:-$HOME/.cache/envoy-edge-verify}/gitops-tools.env"
+#   . "$VERIFY_CACHE_DIR/gitops-tools.env"      (scripts/lib.sh gives VERIFY_CACHE_DIR its default)
 #
 # It first runs scripts/cluster/build-tools.sh (kube-apiserver, kubectl, etcd, linters), then
 # adds, each pinned below and cached under $VERIFY_CACHE_DIR keyed by version:
@@ -45,7 +45,9 @@ die() { printf '[gitops-tools] ERROR: %s\n' "$*" >&2; exit 1; }
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(git -C "$SCRIPT_DIR" rev-parse --show-toplevel 2>/dev/null || (cd "$SCRIPT_DIR/../.." && pwd))"
-CACHE="${VERIFY_CACHE_DIR:-$HOME/.cache/envoy-edge-verify}"
+# shellcheck source=scripts/lib.sh
+. "$SCRIPT_DIR/../lib.sh"
+CACHE="$VERIFY_CACHE_DIR"
 mkdir -p "$CACHE"
 CACHE="$(cd "$CACHE" && pwd)"
 case "$CACHE" in *" "* | *:*) die "VERIFY_CACHE_DIR must not contain spaces or colons ($CACHE)" ;; esac

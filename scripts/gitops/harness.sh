@@ -107,7 +107,9 @@ gitops_isolate() {
 
 _gitops_load_tools() {
   if [ -z "${VERIFY_ARGOCD:-}" ]; then
-    local env="${VERIFY_CACHE_DIR:-$HOME/.cache/envoy-edge-verify}/gitops-tools.env"
+    # shellcheck source=scripts/lib.sh
+    . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+    local env="$VERIFY_CACHE_DIR/gitops-tools.env"
     if [ ! -f "$env" ]; then
       _gitops_log "ERROR: $env not found: run scripts/gitops/build-tools.sh first"
       return 1
