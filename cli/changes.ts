@@ -1,7 +1,7 @@
 // What a change does to each environment, for a pull request: the generated files it changes
 // against a base commit, and whether the Envoy pods roll (the Deployment's pod template changes:
-// every open WebSocket is closed as the pods are replaced) or the change is live (the pods keep
-// their sockets; docs/behaviour.md, "Changing the edge"). Markdown, for CI's job summary.
+// every open WebSocket is closed as the pods are replaced) or not (the live config or other objects,
+// such as the Ingress, change; docs/behaviour.md, "Changing the edge"). Markdown, for CI's job summary.
 // Usage: npm run -s changes -- --base <git ref>    (exit 0; 2 on a bad ref)
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -57,7 +57,7 @@ const POD_WORDS: Record<EnvironmentChange['envoyPods'], string> = {
   new: 'a new Envoy Deployment',
   removed: 'the Envoy Deployment is removed',
   rolls: '**the Envoy pods roll**: every open WebSocket is closed as its pod is replaced',
-  live: 'no pod rolls: open WebSockets stay',
+  live: 'no pod rolls (the live config or other objects change)',
   none: 'nothing changes',
 };
 
