@@ -26,19 +26,16 @@ export function wantedSettings(projectRoot: string): ConfigMapLike[] {
     .filter(Boolean);
 }
 
-/** Whether `value` is matched by one entry of Argo CD's list: a name, or a glob with `*` (as Argo CD's glob.MatchStringInList). */
+/** An entry of Argo CD's list as a pattern: `/regex/`, or a glob whose `*` matches anything (util/glob, REGEXP mode). */
+function entryPattern(entry: string): RegExp {
+  if (entry.length > 2 && entry.startsWith('/') && entry.endsWith('/')) return new RegExp(entry.slice(1, -1));
+  const literal = (part: string) => part.replace(/[.+?^${}()|[\]\\/]/g, '\\$&');
+  return new RegExp(`^${entry.split('*').map(literal).join('.*')}$`);
+}
+
+/** Whether `value` is matched by one entry of Argo CD's list. */
 function listed(value: string, list: readonly string[]): boolean {
-  return list.some(
-    (entry) =>
-      entry === value ||
-      (entry.includes('*') &&
-        new RegExp(
-          `^${entry
-            .split('*')
-            .map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&'))
-            .join('.*')}$`,
-        ).test(value)),
-  );
+  return list.some((entry) => entryPattern(entry).test(value));
 }
 
 /**

@@ -204,6 +204,8 @@ describe("Argo CD's settings (argocd/settings/)", () => {
   test('GIVEN a live Argo CD that lists our namespaces, by name or by glob, among others THEN nothing is missing', () => {
     expect(missingSettings(wanted, liveWith('team-a, envoy-edge-staging-apps,envoy-edge-prod-apps'))).toEqual([]);
     expect(missingSettings(wanted, liveWith('envoy-edge-*-apps'))).toEqual([]);
+    expect(missingSettings(wanted, liveWith('/^envoy-edge-(prod|staging)-apps$/'))).toEqual([]);
+    expect(missingSettings(wanted, liveWith('/^envoy-edge-prod-apps$/'))).toHaveLength(1);
     expect(missingSettings(wanted, JSON.stringify({ kind: 'List', items: [JSON.parse(liveWith('*'))] }))).toEqual([]);
   });
 
