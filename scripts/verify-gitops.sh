@@ -281,7 +281,6 @@ apps_synced() {
     [ "$(app_get "${LB_APP[$e]}" '{.status.sync.status} {.status.sync.revision}')" = "Synced $CHART_VERSION" ] || return 1
   done
 }
-app_at() { [ "$(app_get "$1" '{.status.sync.status} {.status.sync.revision}')" = "Synced $2" ]; }   # app_at APP REVISION
 wait_until() { # wait_until SECONDS COMMAND... : polls every 0.2 s
   local deadline; deadline=$(awk -v n="$(now)" -v s="$1" 'BEGIN { printf "%d", n + s }')
   shift

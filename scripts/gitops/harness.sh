@@ -17,7 +17,6 @@
 #   gitops_lb_controller_standin CLUSTER   # plays the LB controller pod there (webhooks, Ingress)
 #   gitops_commit_push "message"  # commits $GITOPS_WORKTREE and pushes it to main
 #   gitops_refresh APP [hard]     # the refresh annotation: Argo CD looks at git now
-#   gitops_wait_app APP SYNC HEALTH [TIMEOUT] [REVISION]   # e.g. Synced Healthy 120
 #   gitops_memory                 # peak and current memory of every process
 #   harness_stop                  # stops everything it started, removes its temp dirs
 #
@@ -653,36 +652,6 @@ gitops_refresh() {
   # shellcheck disable=SC2046
   "$VERIFY_KUBECTL" annotate --overwrite applications.argoproj.io $(_gitops_app "$1") \
     "argocd.argoproj.io/refresh=${2:-normal}" >/dev/null
-}
-
-# gitops_app_status APP : prints "SYNC HEALTH REVISION OPERATION-PHASE"
-gitops_app_status() {
-  # shellcheck disable=SC2046
-  "$VERIFY_KUBECTL" get applications.argoproj.io $(_gitops_app "$1") \
-    -o 'jsonpath={.status.sync.status} {.status.health.status} {.status.sync.revision} {.status.operationState.phase}' 2>/dev/null
-}
-
-# gitops_wait_app APP SYNC HEALTH [TIMEOUT] [REVISION] : waits until the Application shows
-# that sync and health status ("*" for any) and revision, when given; on timeout prints its
-# conditions and returns 1.
-gitops_wait_app() {
-  local app="$1" sync="$2" health="$3" timeout="${4:-120}" rev="${5:-}" s a_sync a_health a_rev
-  local deadline=$((SECONDS + timeout))
-  while :; do
-    s="$(gitops_app_status "$app")"
-    read -r a_sync a_health a_rev _ <<<"$s"
-    if { [ "$sync" = "*" ] || [ "$a_sync" = "$sync" ]; } && { [ "$health" = "*" ] || [ "$a_health" = "$health" ]; } \
-      && { [ -z "$rev" ] || [ "$a_rev" = "$rev" ]; }; then
-      return 0
-    fi
-    [ "$SECONDS" -lt "$deadline" ] || break
-    sleep 0.2
-  done
-  _gitops_log "Application $app not $sync/$health${rev:+ at $rev} after ${timeout}s: $s"
-  # shellcheck disable=SC2046
-  "$VERIFY_KUBECTL" get applications.argoproj.io $(_gitops_app "$app") \
-    -o 'jsonpath={.status.conditions}{"\n"}{.status.operationState.message}{"\n"}{range .status.resources[*]}{.kind}/{.name} {.status} {.health.status} {.health.message}{"\n"}{end}' >&2 || true
-  return 1
 }
 
 # gitops_memory : for every process the harness and the API server started, its peak and
