@@ -3,11 +3,11 @@
 // that namespace in its sourceNamespaces. A committed child naming `default` (any repository, any
 // destination, any kind) or another environment's project is refused, and nothing it carries is
 // applied (docs/security.md).
-import { Gitops, report, waitFor } from './harness';
+import { dailyLoopEnvironment, Gitops, report, waitFor } from './harness';
 
 const gitops = new Gitops();
 const names = Object.keys(gitops.ctx.environments);
-const environment = names.find((e) => gitops.ctx.environments[e].context !== gitops.ctx.argocdContext) ?? names[0];
+const environment = dailyLoopEnvironment(gitops.ctx);
 const other = names.find((e) => e !== environment) ?? environment;
 const env = gitops.ctx.environments[environment];
 const PAYLOAD_DIR = 'escalation';

@@ -3,12 +3,10 @@
 // changes a static field makes a new ReplicaSet (docs/behaviour.md, "Changing the edge").
 
 import { EDGE_NAMES } from '../../k8s/names';
-import { Gitops, report, waitFor } from './harness';
+import { dailyLoopEnvironment, Gitops, report, waitFor } from './harness';
 
 const gitops = new Gitops();
-/** The environment that is not Argo CD's own: the one the daily-loop checks change. */
-const environment =
-  Object.keys(gitops.ctx.environments).find((e) => gitops.ctx.environments[e].context !== gitops.ctx.argocdContext) ?? Object.keys(gitops.ctx.environments)[0];
+const environment = dailyLoopEnvironment(gitops.ctx);
 const env = gitops.ctx.environments[environment];
 const ns = env.envoyNamespace;
 

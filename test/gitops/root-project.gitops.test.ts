@@ -1,11 +1,10 @@
 // A git writer cannot become Argo CD's admin: the root Application's project may create only
 // Applications in Argo CD's namespace, so a ConfigMap such as argocd-rbac-cm committed under
 // dist/<env>/ is refused before anything is applied (docs/security.md).
-import { Gitops, report, waitFor } from './harness';
+import { dailyLoopEnvironment, Gitops, report, waitFor } from './harness';
 
 const gitops = new Gitops();
-const environment =
-  Object.keys(gitops.ctx.environments).find((e) => gitops.ctx.environments[e].context !== gitops.ctx.argocdContext) ?? Object.keys(gitops.ctx.environments)[0];
+const environment = dailyLoopEnvironment(gitops.ctx);
 const env = gitops.ctx.environments[environment];
 const ns = gitops.ctx.argocdNamespace;
 
