@@ -5,6 +5,7 @@
 import { Chart, type ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { Environment } from '../config/load';
+import { PART_OF } from '../delivery/metadata';
 import {
   APPLICATIONSET_NAME,
   ARGOCD_RESOURCES_FINALIZER,
@@ -14,6 +15,8 @@ import {
   rootApplicationName,
   rootProjectName,
 } from '../delivery/names';
+import { subscriptionAnnotations } from '../delivery/notifications';
+import { ROLLOUT_ANNOTATION, rolloutNote } from '../delivery/stages';
 import { SYNC_POLICY_TEMPLATE_PATCH, syncPolicy } from '../delivery/sync-policy';
 import { ApplicationSet } from '../imports/argoproj.io';
 
@@ -34,12 +37,14 @@ export class EnvironmentsApplicationSetChart extends Chart {
         goTemplate: true,
         // A misspelt parameter fails the generation instead of rendering "<no value>".
         goTemplateOptions: ['missingkey=error'],
-        generators: [{ list: { elements: props.environments.map((e) => element(e, props.rootPath(e.name))) } }],
+        generators: [{ list: { elements: props.environments.map((e) => element(e, props.environments, props.rootPath(e.name))) } }],
         template: {
           metadata: {
             name: '{{.application}}',
             namespace,
-            labels: { 'app.kubernetes.io/part-of': 'envoy-edge', [ENVIRONMENT_LABEL]: '{{.environment}}' },
+            // The labels and annotations its children carry too (delivery/metadata.ts), from the element.
+            labels: { ...PART_OF, [ENVIRONMENT_LABEL]: '{{.environment}}' },
+            annotations: { [ROLLOUT_ANNOTATION]: '{{.rollout}}', ...subscriptionAnnotations('root') },
             // Deleting a root by hand deletes its children and what they synced (npm run destroy goes first).
             finalizers: [ARGOCD_RESOURCES_FINALIZER],
           },
@@ -65,7 +70,7 @@ export class EnvironmentsApplicationSetChart extends Chart {
 }
 
 /** One environment's parameters for the template. */
-function element(environment: Environment, path: string): Record<string, unknown> {
+function element(environment: Environment, environments: readonly Environment[], path: string): Record<string, unknown> {
   const { gitops } = environment.config;
   return {
     environment: environment.name,
@@ -76,5 +81,6 @@ function element(environment: Environment, path: string): Record<string, unknown
     targetRevision: gitops.targetRevision,
     path,
     syncPolicy: syncPolicy(gitops),
+    rollout: rolloutNote(environments, environment),
   };
 }

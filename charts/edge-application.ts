@@ -3,6 +3,7 @@
 import { Chart, type ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { EdgeConfig } from '../config/schema';
+import type { ApplicationMetadata } from '../delivery/metadata';
 import { ARGOCD_RESOURCES_FINALIZER, childApplicationsNamespace, edgeApplicationName } from '../delivery/names';
 import { syncPolicy } from '../delivery/sync-policy';
 import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from '../delivery/sync-waves';
@@ -12,6 +13,8 @@ export interface EdgeApplicationChartProps extends ChartProps {
   readonly config: EdgeConfig;
   /** Where Envoy's objects are in the repository, such as dist/prod/edge: derived by the synth, never typed. */
   readonly sourcePath: string;
+  /** The environment's labels, and its rollout note and notification subscriptions (delivery/metadata.ts). */
+  readonly metadata: ApplicationMetadata;
 }
 
 export class EdgeApplicationChart extends Chart {
@@ -23,7 +26,8 @@ export class EdgeApplicationChart extends Chart {
         name: edgeApplicationName(config.gitops),
         // Not Argo CD's own namespace: here it may only name the projects that list this one (k8s/names.ts).
         namespace: childApplicationsNamespace(config.gitops),
-        annotations: { [SYNC_WAVE_ANNOTATION]: SYNC_WAVE.edge },
+        labels: props.metadata.labels,
+        annotations: { ...props.metadata.annotations, [SYNC_WAVE_ANNOTATION]: SYNC_WAVE.edge },
         // Deleting it deletes Envoy's objects (destroy removes the Ingress first, so the ALB goes cleanly).
         finalizers: [ARGOCD_RESOURCES_FINALIZER],
       },

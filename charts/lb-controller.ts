@@ -4,6 +4,7 @@
 import { Chart, type ChartProps } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { EdgeConfig } from '../config/schema';
+import type { ApplicationMetadata } from '../delivery/metadata';
 import { ARGOCD_RESOURCES_FINALIZER, childApplicationsNamespace, lbControllerApplicationName, lbControllerProjectName } from '../delivery/names';
 import { syncPolicy } from '../delivery/sync-policy';
 import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from '../delivery/sync-waves';
@@ -21,6 +22,9 @@ export interface LbControllerChartProps extends ChartProps {
    * @default the environment's controller project, `<gitops.project>-lb-controller`
    */
   readonly project?: string;
+
+  /** The environment's labels, and its rollout note and notification subscriptions (delivery/metadata.ts). */
+  readonly metadata?: ApplicationMetadata;
 }
 
 // Kubernetes object names (an AppProject's too) are DNS-1123 subdomains: up to 253 characters.
@@ -45,7 +49,8 @@ export class LbControllerChart extends Chart {
         name: lbControllerApplicationName(config.gitops),
         namespace: childApplicationsNamespace(config.gitops),
         // Before Envoy's objects and our Ingress: the controller's webhook must admit the Ingress.
-        annotations: { [SYNC_WAVE_ANNOTATION]: SYNC_WAVE.lbController },
+        labels: props.metadata?.labels,
+        annotations: { ...props.metadata?.annotations, [SYNC_WAVE_ANNOTATION]: SYNC_WAVE.lbController },
         finalizers: [ARGOCD_RESOURCES_FINALIZER],
       },
       spec: {

@@ -8,10 +8,36 @@ import { parseAllDocuments } from 'yaml';
 /** The folder of argocd/ that holds the settings: merged into Argo CD's install by its owner, never applied by us. */
 export const SETTINGS_DIR = path.join('argocd', 'settings');
 
-interface ConfigMapLike {
+export interface ConfigMapLike {
   readonly metadata: { readonly name: string; readonly namespace?: string };
   readonly data?: Readonly<Record<string, string>>;
 }
+
+/**
+ * What each ConfigMap of argocd/settings/ is for. Only the first is required: without it the child
+ * Applications never sync, so bootstrap stops. Without the others Argo CD still delivers, so bootstrap
+ * says which are in and goes on.
+ */
+export const SETTING_PURPOSES: Readonly<Record<string, { readonly required: boolean; readonly gives: string; readonly without: string }>> = {
+  'argocd-cmd-params-cm': {
+    required: true,
+    gives: "Argo CD watches the child Applications' namespaces",
+    without: 'the child Applications never sync',
+  },
+  'argocd-cm': {
+    required: false,
+    gives: "a root's health includes its child Applications' (the Application health check)",
+    without: "a root reads Healthy whatever its children run, and npm run status shows only the children's health",
+  },
+  'argocd-notifications-cm': {
+    required: false,
+    gives: 'a failed sync or a Degraded Application sends one message to the envoy-edge webhook',
+    without: 'failures notify nobody',
+  },
+};
+
+/** Whether bootstrap must stop while this ConfigMap lacks our settings. */
+export const isRequired = (map: { readonly metadata: { readonly name: string } }): boolean => SETTING_PURPOSES[map.metadata.name]?.required ?? true;
 
 /** Keys whose value is a comma-separated list (Argo CD splits them): the live list must include ours. */
 const LIST_KEYS = new Set(['application.namespaces']);

@@ -20,7 +20,7 @@ import {
   rootProjectName,
 } from '../delivery/names';
 import { EDGE_NAMES } from '../k8s/names';
-import { missingSettings, SETTINGS_DIR, settingsAdvice, wantedSettings } from './argocd-settings';
+import { isRequired, missingSettings, SETTING_PURPOSES, SETTINGS_DIR, settingsAdvice, wantedSettings } from './argocd-settings';
 import { ContextError, contextsOf, resolveContexts } from './kube-context';
 import { formatLiveVersions, type LiveVersions, liveVersionsInGit, parseLiveVersions, podStatsPath } from './live-versions';
 
@@ -445,10 +445,21 @@ export async function execute(inv: Invocation, run: Run = runKubectl, io: Io = c
     }
     const result = run(argv);
     if (step.argocdSettings) {
-      const missing = missingSettings(wantedSettings(step.argocdSettings.projectRoot), result.stdout.trim() ? result.stdout : undefined);
       if (result.status !== 0 && !/NotFound|not found/.test(result.stderr)) return fail(io, `step ${i + 1} failed: ${result.stderr.trim()}`);
+      const live = result.stdout.trim() ? result.stdout : undefined;
+      const wanted = wantedSettings(step.argocdSettings.projectRoot);
+      const missing = missingSettings(wanted.filter(isRequired), live);
       if (missing.length) return fail(io, settingsAdvice(missing));
-      io.out("   Argo CD watches the child Applications' namespaces");
+      for (const map of wanted) {
+        const purpose = SETTING_PURPOSES[map.metadata.name];
+        const lacking = missingSettings([map], live);
+        if (!purpose) continue;
+        io.out(
+          lacking.length
+            ? `   ${map.metadata.name}: NOT in (${lacking.join('; ')}): ${purpose.without}; merge ${SETTINGS_DIR}/${map.metadata.name}.k8s.yaml into Argo CD's install (going on)`
+            : `   ${map.metadata.name}: in: ${purpose.gives}`,
+        );
+      }
       continue;
     }
     if (step.networkPolicyAgent && result.status === 0) {

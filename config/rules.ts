@@ -208,12 +208,61 @@ export function crossEnvironmentProblems(
         )}`,
       );
     }
+    if (first && gitops.notifications.webhookUrl !== first.config.gitops.notifications.webhookUrl) {
+      problems.push(
+        `${fileOf(env)}: ${problem(
+          'gitops.notifications.webhookUrl',
+          gitops.notifications.webhookUrl,
+          `${JSON.stringify(first.config.gitops.notifications.webhookUrl)}, as in environment ${first.name}: one Argo CD sends every environment's messages (argocd/settings/ is shared)`,
+        )}`,
+      );
+    }
     if (first && gitops.argocdNamespace !== first.config.gitops.argocdNamespace) {
       problems.push(
         `${env.files[env.files.length - 1]}: ${problem(
           'gitops.argocdNamespace',
           gitops.argocdNamespace,
           `${JSON.stringify(first.config.gitops.argocdNamespace)}, as in environment ${first.name}: one Argo CD serves every environment (argocd/ is shared)`,
+        )}`,
+      );
+    }
+  }
+  problems.push(...stageProblems(environments));
+  return problems;
+}
+
+/**
+ * The rollout order: stages 1, 2, … with none empty; every environment after stage 1 follows a branch of
+ * its own (npm run promote moves it), never the branch a push lands on, or it would not wait.
+ */
+function stageProblems(environments: readonly { readonly name: string; readonly config: EdgeConfig; readonly files: readonly string[] }[]): string[] {
+  const problems: string[] = [];
+  const fileOf = (env: { files: readonly string[] }) => env.files[env.files.length - 1];
+  const stages = new Set(environments.map((e) => e.config.gitops.stage));
+  for (const env of environments) {
+    const { stage, targetRevision } = env.config.gitops;
+    if (stage > 1 && !stages.has(stage - 1)) {
+      const used = [...stages].sort((a, b) => a - b).join(', ');
+      problems.push(
+        `${fileOf(env)}: ${problem('gitops.stage', stage, `a stage right after one in use (stages in use: ${used}): no environment is in stage ${stage - 1}, so nothing would gate this one`)}`,
+      );
+    }
+    if (stage === 1) continue;
+    if (/^[0-9a-f]{7,40}$/.test(targetRevision) || targetRevision === 'HEAD') {
+      problems.push(
+        `${fileOf(env)}: ${problem('gitops.targetRevision', targetRevision, `a branch of its own for stage ${stage}, such as deploy/${env.name}: npm run promote moves it`)}`,
+      );
+      continue;
+    }
+    const sharing = environments.filter((o) => o !== env && o.config.gitops.targetRevision === targetRevision);
+    if (sharing.length) {
+      const other = sharing[0];
+      problems.push(
+        `${fileOf(env)}: ${problem(
+          'gitops.targetRevision',
+          targetRevision,
+          `a branch of its own for stage ${stage}, such as deploy/${env.name} (environment ${other.name}, ${fileOf(other)}, follows ${targetRevision} too, ` +
+            `so a push would reach ${env.name} without waiting for stage ${stage - 1})`,
         )}`,
       );
     }

@@ -258,6 +258,20 @@ const gitops = section('Argo CD, which syncs the outputs to the cluster.', {
     matching(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'the name of an environment (a file in config/environments/)'),
     "The environment whose cluster runs Argo CD, for the day-2 commands. Unset: this environment's own cluster.",
   ).optional(),
+  stage: described(
+    int(1, 9),
+    'Where the environment stands in the rollout: stage 1 follows the branch you push to; a later stage follows a branch of its own ' +
+      '(gitops.targetRevision), which `npm run promote` moves only to a commit every environment of the stage before runs Synced and Healthy.',
+  ).prefault(1),
+  notifications: section('Argo CD notifications: one message per failed sync or Degraded Application (argocd/settings/).', {
+    webhookUrl: described(
+      matching(
+        /^(https:\/\/[^\s]+|\$[A-Za-z0-9][-._A-Za-z0-9]*)$/,
+        'an https:// URL, or $<key> to read the URL from that key of Secret argocd-notifications-secret',
+      ),
+      'Where each message is POSTed as JSON. A `$key` keeps a secret URL (a chat webhook) out of git.',
+    ).prefault('$envoy-edge-webhook-url'),
+  }).prefault({}),
 });
 
 const labelMap = (description: string) =>

@@ -2,6 +2,7 @@
 // config.monitoring.alerts). Each has a summary and a runbook section in docs/monitoring.md.
 
 import { formatMs } from '../config/kinds';
+import { browsableFile } from '../config/repository';
 import type { EdgeConfig } from '../config/schema';
 import { backendCluster, matchers, upgradeRateLimit } from './selectors';
 
@@ -119,7 +120,6 @@ export const RULE_GROUP = 'envoy-edge';
 
 /** A link to the alert's runbook section, when the repository URL says where it is browsable. */
 function runbook(config: EdgeConfig, alert: string): { runbook_url?: string } {
-  const { repoURL, targetRevision } = config.gitops;
-  const https = /^https:\/\/([^\s]+?)(\.git)?$/.exec(repoURL)?.[1] ?? /^git@([^:\s]+):([^\s]+?)(\.git)?$/.exec(repoURL)?.slice(1, 3).join('/');
-  return https ? { runbook_url: `https://${https}/blob/${targetRevision}/${RUNBOOK}#${alert.toLowerCase()}` } : {};
+  const file = browsableFile(config.gitops.repoURL, config.gitops.targetRevision, RUNBOOK);
+  return file ? { runbook_url: `${file}#${alert.toLowerCase()}` } : {};
 }

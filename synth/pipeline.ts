@@ -6,13 +6,14 @@ import * as path from 'node:path';
 import { ApiObject, App, YamlOutputType } from 'cdk8s';
 import { EnvironmentsApplicationSetChart } from '../charts/argocd-applicationset';
 import { AppProjectsChart } from '../charts/argocd-projects';
-import { ArgocdSettingsChart } from '../charts/argocd-settings';
+import { ARGOCD_SETTINGS_FILES, ArgocdSettingsChart } from '../charts/argocd-settings';
 import { EdgeApplicationChart } from '../charts/edge-application';
 import { EnvoyEdgeChart } from '../charts/envoy-edge';
 import { LbControllerChart } from '../charts/lb-controller';
 import { MonitoringChart } from '../charts/monitoring';
 import { ConfigError } from '../config/errors';
 import { type Environment, type LoadedConfig, loadEnvironments } from '../config/load';
+import { applicationMetadata } from '../delivery/metadata';
 import { childApplicationsNamespace, childInstanceName, edgeApplicationName, rootApplicationName } from '../delivery/names';
 import { TRACKING_ID_ANNOTATION, trackingId } from '../delivery/tracking';
 import { buildEnvoyConfig, inlineEnvoyConfig } from '../envoy/bootstrap';
@@ -40,7 +41,7 @@ export function synthesize(loaded: LoadedConfig, root: string): void {
   if (valueProblems.length) throw new ConfigError(valueProblems);
   const app = (dir: string) => new App({ outdir: path.join(root, dir), yamlOutputType: YamlOutputType.FILE_PER_CHART });
 
-  for (const environment of loaded.environments) synthesizeEnvironment(environment, root, app);
+  for (const environment of loaded.environments) synthesizeEnvironment(environment, loaded.environments, root, app);
 
   // File names sort the projects before the ApplicationSet that uses them (kubectl applies in order).
   const argocd = app('argocd');
@@ -52,7 +53,8 @@ export function synthesize(loaded: LoadedConfig, root: string): void {
   argocd.synth();
 
   const settings = app('argocd/settings');
-  new ArgocdSettingsChart(settings, 'argocd-cmd-params-cm', { environments: loaded.environments });
+  // One file per ConfigMap of Argo CD's, named after it.
+  for (const id of ARGOCD_SETTINGS_FILES) new ArgocdSettingsChart(settings, id, { environments: loaded.environments, configMap: id });
   settings.synth();
 }
 
@@ -76,7 +78,7 @@ function assertWithinObjectLimits(app: App, environment: Environment): void {
   if (problems.length) throw new ConfigError(problems.map((p) => `environment ${environment.name} (${environment.files.join(', ')}): ${p}`));
 }
 
-function synthesizeEnvironment(environment: Environment, root: string, app: (dir: string) => App): void {
+function synthesizeEnvironment(environment: Environment, environments: readonly Environment[], root: string, app: (dir: string) => App): void {
   const { name, config } = environment;
   const paths = outputPaths(name);
   const envoy = buildEnvoyConfig(config);
@@ -96,8 +98,9 @@ function synthesizeEnvironment(environment: Environment, root: string, app: (dir
   edge.synth();
 
   const children = app(paths.root);
-  new LbControllerChart(children, 'lb-controller', { config });
-  new EdgeApplicationChart(children, 'edge-application', { config, sourcePath: paths.edge });
+  const metadata = applicationMetadata(environments, environment, 'child');
+  new LbControllerChart(children, 'lb-controller', { config, metadata });
+  new EdgeApplicationChart(children, 'edge-application', { config, sourcePath: paths.edge, metadata });
   markTrackedBy(children, { name: rootApplicationName(config.gitops), destinationNamespace: childApplicationsNamespace(config.gitops) });
   assertWithinObjectLimits(children, environment);
   children.synth();

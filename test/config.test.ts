@@ -276,6 +276,29 @@ describe('config files and environments', () => {
       { prod: { cluster: { name: 'a' } }, staging: { cluster: { name: 'b' }, gitops: { destinationName: 'b', argocdNamespace: 'gitops' } } },
       'gitops.argocdNamespace: got "gitops"; allowed: "argocd", as in environment prod',
     ],
+    [
+      'a later stage that follows the branch stage 1 follows (a push would reach it at once)',
+      { prod: { cluster: { name: 'a' } }, staging: { cluster: { name: 'b' }, gitops: { destinationName: 'b', stage: 2 } } },
+      'gitops.targetRevision: got "main"; allowed: a branch of its own for stage 2, such as deploy/staging (environment prod, config/environments/prod.yaml, follows main too',
+    ],
+    [
+      'a later stage pinned to a commit, which promote cannot move',
+      { prod: { cluster: { name: 'a' } }, staging: { cluster: { name: 'b' }, gitops: { destinationName: 'b', stage: 2, targetRevision: '0123abc' } } },
+      'gitops.targetRevision: got "0123abc"; allowed: a branch of its own for stage 2, such as deploy/staging',
+    ],
+    [
+      'a stage with none before it (nothing would gate it)',
+      { prod: { cluster: { name: 'a' } }, staging: { cluster: { name: 'b' }, gitops: { destinationName: 'b', stage: 3, targetRevision: 'deploy/staging' } } },
+      'gitops.stage: got 3; allowed: a stage right after one in use (stages in use: 1, 3): no environment is in stage 2',
+    ],
+    [
+      'two notification webhooks for one shared argocd-notifications-cm',
+      {
+        prod: { cluster: { name: 'a' } },
+        staging: { cluster: { name: 'b' }, gitops: { destinationName: 'b', notifications: { webhookUrl: 'https://hooks.example.com/x' } } },
+      },
+      'gitops.notifications.webhookUrl: got "https://hooks.example.com/x"; allowed: "$envoy-edge-webhook-url", as in environment prod',
+    ],
   ])('GIVEN %s THEN it is refused, naming the environment file', (_name, environments, message) => {
     const { root, configDir } = tempProject({ base: { envoy: { replicas: 2 } }, environments });
     expect(() => synthesizeProject(root, configDir)).toThrow(`config/environments/staging.yaml: ${message}`);

@@ -1,5 +1,6 @@
 // GitOps delivery: the ApplicationSet over environments, each environment's root and child
 // Applications and AppProjects, sync order, and safe (atomic) synthesis.
+
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -7,6 +8,7 @@ import { EnvironmentsApplicationSetChart } from '../charts/argocd-applicationset
 import { AppProjectsChart } from '../charts/argocd-projects';
 import { EdgeApplicationChart } from '../charts/edge-application';
 import { LbControllerChart } from '../charts/lb-controller';
+import { applicationMetadata } from '../delivery/metadata';
 import { outputPaths, synthesizeProject } from '../synth/pipeline';
 import { EmptyOutputError, writeOutputsAtomically } from '../synth/write-outputs';
 import { environmentWith, findObject, type K8sObject, snapshotTree, synthEnvoyEdge, synthObjects, tempProject } from './helpers';
@@ -24,8 +26,15 @@ const applicationSet = findObject(
 );
 const projects = synthObjects((app) => new AppProjectsChart(app, 'projects', { environments }));
 const children = (env = staging) =>
-  synthObjects((app) => new LbControllerChart(app, 'lbc', { config: env.config })).concat(
-    synthObjects((app) => new EdgeApplicationChart(app, 'edge', { config: env.config, sourcePath: outputPaths(env.name).edge })),
+  synthObjects((app) => new LbControllerChart(app, 'lbc', { config: env.config, metadata: applicationMetadata(environments, env, 'child') })).concat(
+    synthObjects(
+      (app) =>
+        new EdgeApplicationChart(app, 'edge', {
+          config: env.config,
+          sourcePath: outputPaths(env.name).edge,
+          metadata: applicationMetadata(environments, env, 'child'),
+        }),
+    ),
   );
 const elements: Record<string, any>[] = applicationSet.spec.generators[0].list.elements;
 
