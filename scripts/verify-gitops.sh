@@ -102,7 +102,7 @@ git ls-files -z --cached --others --exclude-standard \
 ln -s "$ROOT/node_modules" "$SNAP/node_modules"
 say "repository content copied ($(find "$SNAP" -type f | wc -l) files; the working tree's, tracked and new, as it stands)"
 
-declare -A DEST EKS REGION PROJECT ROOT_APP EDGE_APP LB_APP LB_PROJECT APPS_NS ENVOY_NS BACKEND_NS BACKEND_SVC CTX KCFG
+declare -A STAGE BRANCH DEST EKS REGION PROJECT ROOT_APP EDGE_APP LB_APP LB_PROJECT APPS_NS ENVOY_NS BACKEND_NS BACKEND_SVC CTX KCFG
 ENVS=()
 eval "$(node --require tsx/cjs -e '
   const dir = process.argv[1];
@@ -118,6 +118,7 @@ eval "$(node --require tsx/cjs -e '
   for (const { name, config: c } of environments) {
     out.push(`ENVS+=(${q(name)})`);
     const set = (k, v) => out.push(`${k}[${name}]=${q(v)}`);
+    set("STAGE", c.gitops.stage); set("BRANCH", c.gitops.targetRevision);
     set("DEST", c.gitops.destinationName); set("EKS", c.cluster.name); set("REGION", c.cluster.region);
     // The children live in the child namespace of the environment: NAMESPACE/NAME (gitops_refresh, app_get take both forms).
     const child = (name) => `${n.childApplicationsNamespace(c.gitops)}/${name}`;
@@ -250,6 +251,13 @@ else bad "rewrite: $n lines changed; original URLs still in: $left"; fi
 echo "/node_modules" >>"$WT/.git/info/exclude"   # the symlink to this checkout's node_modules, for the day-2 commands
 push "seed: the repository content, URLs rewritten for the harness"
 SEED="$PUSHED"
+# A later stage follows a branch of its own (gitops.stage, docs/gitops.md "Promotion"); its first
+# promotion, made here by hand as a new repository's owner makes it: the branch at the seed.
+for env in "${ENVS[@]}"; do
+  [ "${STAGE[$env]}" -gt 1 ] || continue
+  git -C "$WT" push --quiet origin "$SEED:refs/heads/${BRANCH[$env]}" 2>&1 | sed 's/^/[git] /' >&2
+  say "setup: $env (stage ${STAGE[$env]}) follows ${BRANCH[$env]}, created at the seed"
+done
 say "seeded $GITOPS_GIT_URL at ${SEED:0:7} ($(git -C "$WT" ls-files | wc -l) files)"
 
 day2() { (cd "$WT" && KUBECONFIG="$KC" npm run -s "$@"); }   # the day-2 commands, in the pushed checkout
@@ -261,11 +269,14 @@ if day2 bootstrap >"$WORK/bootstrap-unset.txt" 2>&1; then bad "npm run bootstrap
 elif grep -q "application.namespaces lacks" "$WORK/bootstrap-unset.txt" && [ -z "$(A get appprojects.argoproj.io -o name | grep -v /default)" ]; then
   ok "bootstrap stops while Argo CD lacks argocd/settings/ (nothing applied): $(grep -o 'application.namespaces lacks[^.;]*' "$WORK/bootstrap-unset.txt" | head -1)"
 else bad "npm run bootstrap with no argocd-cmd-params-cm: $(tail -n 3 "$WORK/bootstrap-unset.txt" | tr '\n' '|')"; fi
-say "setup: argocd/settings/ merged into Argo CD's config (a fresh install has no argocd-cmd-params-cm, so it is applied as it is; the controller was started with the same application.namespaces: $GITOPS_APPLICATION_NAMESPACES)"
-A apply -f "$WT/argocd/settings/" >/dev/null
+say "setup: argocd/settings/ merged into Argo CD's ConfigMaps (server-side apply with a field manager of its own adds our keys and keeps the harness's; the controller was started with the same application.namespaces: $GITOPS_APPLICATION_NAMESPACES)"
+A apply --server-side --field-manager envoy-edge-settings -f "$WT/argocd/settings/" >/dev/null
 t_boot=$(now)
 if day2 bootstrap >"$WORK/bootstrap.txt" 2>&1; then
   say "npm run bootstrap (current context ${CTX[$PROD]}): $(grep -c 'created\|configured' "$WORK/bootstrap.txt") objects applied"
+  if [ "$(grep -cE '^   argocd(-notifications)?-cm: in: ' "$WORK/bootstrap.txt")" = 2 ]; then
+    ok "bootstrap says Argo CD has the rest of argocd/settings/: $(grep -E '^   argocd(-notifications)?-cm: in: ' "$WORK/bootstrap.txt" | sed 's/^ *//' | tr '\n' ' ')"
+  else bad "bootstrap's word on argocd-cm and argocd-notifications-cm: $(grep -E 'argocd(-notifications)?-cm' "$WORK/bootstrap.txt")"; fi
 else bad "npm run bootstrap: $(cat "$WORK/bootstrap.txt")"; fi
 
 # An APP is NAME (Argo CD's namespace) or NAMESPACE/NAME, as in scripts/gitops/harness.sh.
@@ -533,8 +544,8 @@ MEM_TOTAL="$(gitops_memory | awk '$1 == "total" { print $2 }')"
 maybe_pause loop
 
 # ---- the TypeScript scenarios (test/gitops/*.gitops.test.ts) on what this script started ------
-envs_json="$(for env in "${ENVS[@]}"; do printf '"%s":{"context":"%s","envoyNamespace":"%s","edgeApp":"%s","appsNamespace":"%s","project":"%s","lbControllerProject":"%s","rootApp":"%s"},' \
-  "$env" "${CTX[$env]}" "${ENVOY_NS[$env]}" "${EDGE_APP[$env]}" "${APPS_NS[$env]}" "${PROJECT[$env]}" "${LB_PROJECT[$env]}" "${ROOT_APP[$env]}"; done)"
+envs_json="$(for env in "${ENVS[@]}"; do printf '"%s":{"stage":%s,"branch":"%s","context":"%s","envoyNamespace":"%s","edgeApp":"%s","appsNamespace":"%s","project":"%s","lbControllerProject":"%s","rootApp":"%s"},' \
+  "$env" "${STAGE[$env]}" "${BRANCH[$env]}" "${CTX[$env]}" "${ENVOY_NS[$env]}" "${EDGE_APP[$env]}" "${APPS_NS[$env]}" "${PROJECT[$env]}" "${LB_PROJECT[$env]}" "${ROOT_APP[$env]}"; done)"
 printf '{"kubeconfig":"%s","kubectl":"%s","worktree":"%s","argocdContext":"%s","argocdNamespace":"%s","rewrites":[["%s","%s"],["%s","%s"]],"environments":{%s}}\n' \
   "$KC" "$(command -v kubectl)" "$WT" "${CTX[$PROD]}" "$ARGOCD_NS" "$REPO_URL" "$GITOPS_GIT_URL" "$EKS_CHARTS_URL" "$GITOPS_HELM_REPO_URL" "${envs_json%,}" >"$WORK/context.json"
 if VERIFY_GITOPS_CONTEXT="$WORK/context.json" node node_modules/jest/bin/jest.js -c jest.gitops.config.js --json --outputFile "$WORK/scenarios.json" >&2; then :; fi

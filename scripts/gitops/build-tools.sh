@@ -10,8 +10,9 @@
 # adds, each pinned below and cached under $VERIFY_CACHE_DIR keyed by version:
 #   argocd                   Argo CD's multi-call binary, built from its Go module
 #                            (github.com/argoproj/argo-cd/v3) with this machine's Go; the
-#                            symlinks argocd-application-controller, argocd-repo-server and
-#                            argocd-applicationset-controller select the component by name,
+#                            symlinks argocd-application-controller, argocd-repo-server,
+#                            argocd-applicationset-controller and argocd-notifications select
+#                            the component by name,
 #                            as the upstream image does. Beside it: that release's CRDs
 #                            (manifests/crds) and hack/git-verify-wrapper.sh.
 #   helm                     the Helm CLI the repo-server shells out to for Helm sources
@@ -100,7 +101,7 @@ build_argocd() {
     || die "go build of argocd $ARGOCD_VERSION with $GO_VERSION failed"
   # The binary picks its component from argv[0]'s base name, like the image's symlinks.
   local c
-  for c in argocd-application-controller argocd-repo-server argocd-applicationset-controller; do
+  for c in argocd-application-controller argocd-repo-server argocd-applicationset-controller argocd-notifications; do
     ln -s argocd "bin/$c"
   done
   # The repo-server runs this on every manifest generation (signature check, even when off).
@@ -201,7 +202,9 @@ fi
 
 # Stable names for the current versions.
 mkdir -p "$CACHE/bin"
-for t in argocd argocd-application-controller argocd-repo-server argocd-applicationset-controller git-verify-wrapper.sh; do
+# argocd-notifications: added after the first release of this cache, so made here too when missing.
+[ -e "$ARGOCD_DIR/bin/argocd-notifications" ] || ln -s argocd "$ARGOCD_DIR/bin/argocd-notifications"
+for t in argocd argocd-application-controller argocd-repo-server argocd-applicationset-controller argocd-notifications git-verify-wrapper.sh; do
   ln -sfn "$ARGOCD_DIR/bin/$t" "$CACHE/bin/$t"
 done
 ln -sfn "$HELM_DIR/bin/helm" "$CACHE/bin/helm"

@@ -38,7 +38,8 @@
 # as the settings informers select them) and the AppProject `default` (any repo, any
 # destination, any kind; argocd-server normally creates it, and no argocd-server runs here).
 # ARGOCD_FAKE_IN_CLUSTER=true makes https://kubernetes.default.svc mean this API server, so no
-# cluster Secret is needed. No argocd-server, dex, notifications or commit-server run: drive
+# cluster Secret is needed. argocd-notifications runs too (argocd-notifications-secret starts empty).
+# No argocd-server, dex or commit-server run: drive
 # Argo CD with kubectl (Application objects, annotations, status).
 #
 # Argo CD v3.5 behaviours a test must allow for (seen on this harness):
@@ -249,6 +250,14 @@ spec:
   sourceRepos: ['*']
   destinations: [{server: '*', namespace: '*'}]
   clusterResourceWhitelist: [{group: '*', kind: '*'}]
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: argocd-notifications-secret
+  namespace: $ns
+  labels: {app.kubernetes.io/name: argocd-notifications-secret, app.kubernetes.io/part-of: argocd}
+type: Opaque
 EOF
 }
 
@@ -337,6 +346,20 @@ _gitops_start_argocd() {
     --loglevel "$lvl" --logformat text
   # It registers no health checks on its probe address; its metrics answer once the manager runs.
   _gitops_wait applicationset-controller 60 _gitops_http_ok "http://127.0.0.1:$as_metrics/metrics"
+}
+
+# argocd-notifications: reads argocd-notifications-cm and -secret (empty until a test sets a key) and
+# the Applications of Argo CD's namespace and of GITOPS_APPLICATION_NAMESPACES. Its metrics server binds
+# 0.0.0.0 (not a flag); in the harness's own network namespace that is loopback only.
+_gitops_start_notifications() {
+  local repo="$1" metrics="$2" envv=()
+  mapfile -t envv < <(_gitops_argocd_env)
+  _gitops_log "starting argocd-notifications (metrics on :$metrics)"
+  _gitops_spawn notifications "${envv[@]}" "$VERIFY_ARGOCD_BIN_DIR/argocd-notifications" \
+    --namespace "$GITOPS_NAMESPACE" --argocd-repo-server "127.0.0.1:$repo" --argocd-repo-server-plaintext \
+    --metrics-port "$metrics" --application-namespaces "${GITOPS_APPLICATION_NAMESPACES:-}" \
+    --loglevel "${GITOPS_LOGLEVEL:-info}" --logformat text
+  _gitops_wait notifications 60 _gitops_http_ok "http://127.0.0.1:$metrics/metrics"
 }
 
 # kube-controller-manager runs by default: Argo CD prunes (and its resources finalizer
@@ -430,14 +453,15 @@ _gitops_start_inner() {
   mkdir -p "$GITOPS_DIR/logs" "$GITOPS_DIR/pids"
   _gitops_apply_crds
   _gitops_argocd_config
-  # redis git helm repo-server repo-metrics ctl-metrics as-metrics as-probe as-webhook kcm sched kwok
-  read -r -a ports <<<"$(_apiserver_free_ports 12)"
+  # redis git helm repo-server repo-metrics ctl-metrics as-metrics as-probe as-webhook kcm sched kwok notif-metrics
+  read -r -a ports <<<"$(_apiserver_free_ports 13)"
   _gitops_start_redis "${ports[0]}"
   _gitops_start_git "${ports[1]}"
   _gitops_start_helm_repo "${ports[2]}"
   if [ "$kcm" = 1 ]; then _gitops_start_kcm "${ports[9]}"; fi
   if [ "$kwok" = 1 ]; then _gitops_start_kwok "${ports[10]}" "${ports[11]}"; fi
   _gitops_start_argocd "${ports[0]}" "${ports[3]}" "${ports[4]}" "${ports[5]}" "${ports[6]}" "${ports[7]}" "${ports[8]}"
+  _gitops_start_notifications "${ports[3]}" "${ports[12]}"
   cat >"$GITOPS_DIR/env" <<EOF
 export GITOPS_NAMESPACE='$GITOPS_NAMESPACE'
 export GITOPS_GIT_URL='git://127.0.0.1:${ports[1]}/repo.git'

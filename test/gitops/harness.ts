@@ -3,7 +3,7 @@
 // scenarios with a description of what it started (VERIFY_GITOPS_CONTEXT, a JSON file). A scenario
 // changes the config the way a user does, synthesizes with the real pipeline, pushes, and asserts on
 // the real clusters.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -12,6 +12,9 @@ import { OUTPUT_DIRS, synthesizeProject } from '../../synth/pipeline';
 
 /** What scripts/verify-gitops.sh started, for one environment. */
 export interface GitopsEnvironment {
+  /** gitops.stage, and the branch the environment follows (gitops.targetRevision). */
+  readonly stage: number;
+  readonly branch: string;
   readonly context: string;
   readonly envoyNamespace: string;
   /** NAMESPACE/NAME: the children live in the environment's child namespace, not Argo CD's. */
@@ -105,8 +108,12 @@ export class Gitops {
     }
   }
 
-  /** Commits everything in the worktree and pushes; returns the commit and when it was pushed. */
-  push(message: string): { sha: string; at: number } {
+  /**
+   * Commits everything in the worktree and pushes; returns the commit and when it was pushed. It goes
+   * to main and, unless `mainOnly`, straight to every later stage's branch too (what docs/gitops.md
+   * allows in an incident): the scenarios that are not about promotion see every environment follow it.
+   */
+  push(message: string, { mainOnly = false }: { mainOnly?: boolean } = {}): { sha: string; at: number } {
     const git = (...args: string[]) => {
       const out = spawnSync('git', ['-C', this.ctx.worktree, ...args], { encoding: 'utf8' });
       if (out.status !== 0) throw new Error(`git ${args.join(' ')}: ${out.stderr.trim()}`);
@@ -114,7 +121,8 @@ export class Gitops {
     };
     git('add', '-A');
     git('commit', '--quiet', '-m', message);
-    git('push', '--quiet', 'origin', 'HEAD:main');
+    const later = mainOnly ? [] : Object.values(this.ctx.environments).filter((e) => e.stage > 1);
+    git('push', '--quiet', 'origin', 'HEAD:main', ...later.map((e) => `HEAD:refs/heads/${e.branch}`));
     return { sha: git('rev-parse', 'HEAD'), at: performance.now() };
   }
 
@@ -215,6 +223,48 @@ export class Gitops {
         const [added, removed, file] = l.split('\t');
         return `${file}(+${added}-${removed})`;
       });
+  }
+
+  /** Runs an npm script in the worktree (the day-2 commands) with the harness's kubeconfig, its current context `environment`'s. */
+  npm(environment: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+    const out = spawnSync('npm', ['run', '-s', ...args], {
+      cwd: this.ctx.worktree,
+      encoding: 'utf8',
+      env: { ...process.env, KUBECONFIG: this.ctx.kubeconfig, ...this.currentContext(environment) },
+    });
+    return { status: out.status, stdout: out.stdout, stderr: out.stderr };
+  }
+
+  /** The same, started in the background: resolves when it exits. */
+  npmAsync(environment: string, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string; endedAt: number }> {
+    return new Promise((resolve) => {
+      const child = spawn('npm', ['run', '-s', ...args], {
+        cwd: this.ctx.worktree,
+        env: { ...process.env, KUBECONFIG: this.ctx.kubeconfig, ...this.currentContext(environment) },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      child.stderr.on('data', (d) => {
+        stderr += d;
+      });
+      child.on('close', (status) => resolve({ status, stdout, stderr, endedAt: performance.now() }));
+    });
+  }
+
+  /** Makes `environment`'s context the current one (in a kubeconfig copy of its own) and returns the variables that point at it. */
+  private currentContext(environment: string): Record<string, string> {
+    const file = path.join(tmpdir(), `gitops-kubeconfig-${environment}-${process.pid}`);
+    if (!existsSync(file)) {
+      cpSync(this.ctx.kubeconfig, file);
+      const out = spawnSync(this.ctx.kubectl, ['--kubeconfig', file, 'config', 'use-context', this.ctx.environments[environment].context], {
+        encoding: 'utf8',
+      });
+      if (out.status !== 0) throw new Error(`kubectl config use-context: ${out.stderr.trim()}`);
+    }
+    return { KUBECONFIG: file };
   }
 
   /** The files the changed commit touched (relative paths). */
