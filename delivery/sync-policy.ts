@@ -5,11 +5,13 @@ import type { EdgeConfig } from '../config/schema';
 type SyncSettings = Pick<EdgeConfig['gitops'], 'automatedSync' | 'prune' | 'selfHeal'>;
 
 /**
- * Retry with backoff: a first sync can race the controller's CRDs and webhook. `refresh`: each retry
+ * Retry, 10 attempts with Argo CD's own default backoff (5 s doubling, at most 3 minutes: the first
+ * retry 10 s after a failed attempt, about 20 minutes for all ten): a first sync can race the
+ * controller's CRDs and webhook. `refresh`: each retry
  * takes the newest commit, so a fix pushed while a bad commit is being retried is not held back for
  * the whole backoff (measured on Argo CD v3.5.7: a retrying sync otherwise keeps its first commit).
  */
-export const SYNC_RETRY = { limit: 10, backoff: { duration: '10s', factor: 2, maxDuration: '5m' }, refresh: true } as const;
+export const SYNC_RETRY = { limit: 10, backoff: { duration: '5s', factor: 2, maxDuration: '3m' }, refresh: true } as const;
 
 /** The sync options of the root and the edge Application: delete pruned objects only after everything else has synced. */
 export const DEFAULT_SYNC_OPTIONS: readonly string[] = ['PruneLast=true'];

@@ -66,7 +66,7 @@ describe('the ApplicationSet: one root Application per environment', () => {
       { prune: true, selfHeal: true, allowEmpty: false },
       { prune: false, selfHeal: false, allowEmpty: false },
     ]);
-    expect(elements[0].syncPolicy.retry).toEqual({ limit: 10, backoff: { duration: '10s', factor: 2, maxDuration: '5m' }, refresh: true });
+    expect(elements[0].syncPolicy.retry).toEqual({ limit: 10, backoff: { duration: '5s', factor: 2, maxDuration: '3m' }, refresh: true });
     expect(applicationSet.spec.templatePatch).toBe('{"spec": {"syncPolicy": {{ toJson .syncPolicy }}}}\n');
   });
 

@@ -251,7 +251,7 @@ describe('Argo CD Application', () => {
   test('GIVEN the defaults THEN sync is automated with prune and self-heal, retried with backoff, server-side, respecting ignored fields', () => {
     expect(app.spec.syncPolicy).toEqual({
       automated: { prune: true, selfHeal: true, allowEmpty: false },
-      retry: { limit: 10, backoff: { duration: '10s', factor: 2, maxDuration: '5m' }, refresh: true },
+      retry: { limit: 10, backoff: { duration: '5s', factor: 2, maxDuration: '3m' }, refresh: true },
       syncOptions: ['ServerSideApply=true', 'RespectIgnoreDifferences=true', 'CreateNamespace=false'],
     });
   });
