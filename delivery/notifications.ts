@@ -47,7 +47,9 @@ const app = {
 };
 
 function body(event: string, revision: string, message: string, what: string, runbook: string): string {
-  const text = `(printf "%s: %s %s at %s: %s. %s. Runbook: %s" ${app.environment} ${app.name} "${what}" (trunc 7 ${revision}) ${message} ${app.rollout} "${runbook}")`;
+  // Argo CD gives a Degraded Application no message of its own (its resources' health is not kept in its status): then none is said.
+  const said = `(ternary (printf ": %s" (trimSuffix "." ${message})) "" (ne ${message} ""))`;
+  const text = `(printf "%s: %s %s at %s%s. %s. Runbook: %s" ${app.environment} ${app.name} "${what}" (trunc 7 ${revision}) ${said} ${app.rollout} "${runbook}")`;
   return [
     '{',
     `  "event": "${event}",`,
