@@ -443,7 +443,11 @@ export async function execute(inv: Invocation, run: Run = runKubectl, io: Io = c
       }
       argv = [...argv, patch];
     }
+    const started = Date.now();
     const result = run(argv);
+    // A step that waits (a deletion, a finalizer) says how long it took.
+    const took = (Date.now() - started) / 1000;
+    if (took >= 1) io.out(`   (${took.toFixed(1)} s)`);
     if (step.argocdSettings) {
       if (result.status !== 0 && !/NotFound|not found/.test(result.stderr)) return fail(io, `step ${i + 1} failed: ${result.stderr.trim()}`);
       const live = result.stdout.trim() ? result.stdout : undefined;

@@ -33,8 +33,11 @@
 #   4. the TypeScript scenarios in test/gitops/ (jest.gitops.config.js, one file each), run on what
 #      this script started: a config change goes live, exactly that change; a live field changes only
 #      the live ConfigMap, a static one makes a new ReplicaSet; prune; an emptied dist/<env>/edge/
-#      deletes nothing; self-heal; Envoy's project refuses a kind and a namespace, and a fix pushed
-#      during the retries is taken (retry.refresh); the root's project refuses argocd-rbac-cm; a child naming another project is refused; the one sync policy;
+#      deletes nothing; self-heal; promotion: a push reaches prod only through npm run promote once
+#      staging runs it Synced and Healthy; a broken push (objects Envoy's project refuses: a kind and
+#      a namespace) stops at staging, notifies once, and a fix pushed during the retries is taken
+#      (retry.refresh); a prod-only change; the root's project refuses argocd-rbac-cm; a child
+#      naming another project is refused; the one sync policy;
 #   5. destroy staging, then prod: nothing of theirs left in Argo CD or the cluster but the
 #      chart's CRDs (Argo CD never deletes CRDs with an Application), the other untouched.
 # Time: the Envoy Deployment has minReadySeconds (155 s), and Argo CD applies the Ingress (wave 1)
@@ -387,7 +390,7 @@ for env in "${ENVS[@]}"; do
   else bad "sync waves, $env: $figures"; fi
 done
 
-maybe_pause() { # development aid: VERIFY_GITOPS_PAUSE=FILE VERIFY_GITOPS_PAUSE_AT=first|loop
+maybe_pause() { # development aid: VERIFY_GITOPS_PAUSE=FILE VERIFY_GITOPS_PAUSE_AT=first|loop|destroy
   [ -n "${VERIFY_GITOPS_PAUSE:-}" ] && [ "${VERIFY_GITOPS_PAUSE_AT:-loop}" = "$1" ] || return 0
   { echo "export KUBECONFIG=$KC"; echo "nsenter --net=/proc/$$/ns/net"; echo "GITOPS_DIR=$GITOPS_DIR"; } >"$VERIFY_GITOPS_PAUSE"
   say "paused at $1: $VERIFY_GITOPS_PAUSE"; sleep 100000
@@ -530,9 +533,8 @@ if [ -z "$keys_found" ] && [ -z "$pem" ]; then
   ok "no webhook key in git: the live TLS Secrets' tls.key, tls.crt and ca.crt of both clusters appear nowhere in the $(grep -c '^commit ' "$WORK/history.txt") commits of the seeded repository, and no PEM block (plain or base64) or caBundle value in any version of dist/, argocd/, eksctl/"
 else bad "webhook key material in git:$keys_found; in the outputs: $pem"; fi
 
-# The daily loop (a config change, prune, an emptied dist/<env>/edge/, self-heal) and the project's
-# refusals with retry.refresh are in test/gitops/ (config-change, prune, empty-output, self-heal,
-# project-refusal .gitops.test.ts), run below.
+# The daily loop (a config change, prune, an emptied dist/<env>/edge/, self-heal), promotion and the
+# project's refusals with retry.refresh are in test/gitops/*.gitops.test.ts, run below.
 for env in "${ENVS[@]}"; do
   t="$(live_diff "$env")"
   [ "$t" = 0/0 ] || bad "after the checks above, $env's objects differ from dist/$env/: $(grep -E '^[-+] |^diff ' "$WORK/live-$env.diff" | head -20)"
@@ -563,7 +565,7 @@ destroy_env() {
   use "$env"
   t0=$(now)
   if day2 destroy -- --env "$env" --confirm "$env" >"$WORK/destroy-$env.txt" 2>&1; then
-    say "npm run destroy -- --env $env --confirm $env: done in $(secs_since "$t0")s"
+    say "npm run destroy -- --env $env --confirm $env: done in $(secs_since "$t0")s; steps of a second or more: $(grep -B2 -E '^   \([0-9.]+ s\)$' "$WORK/destroy-$env.txt" | grep -oE '^[0-9]+\. [^,;(]*|\([0-9.]+ s\)' | paste -sd' ')"
   else bad "npm run destroy -- --env $env failed after $(secs_since "$t0")s: $(tail -n 12 "$WORK/destroy-$env.txt" | tr '\n' '|')"; fi
   apps="$(kubectl --kubeconfig "$KC" --context "${CTX[$PROD]}" get applications.argoproj.io -A -o 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{"\n"}{end}' \
     | grep -E "^($ARGOCD_NS/${ROOT_APP[$env]}|${EDGE_APP[$env]}|${LB_APP[$env]})$" || true)"
@@ -602,6 +604,7 @@ destroy_env() {
     else bad "destroy $env touched ${rest[*]}: changed [$(changed_between "$other_before" "$other_after")] missing [$(missing_between "$other_before" "$other_after")]; healthy=$healthy"; fi
   fi
 }
+maybe_pause destroy
 for env in "${OTHERS[@]}"; do destroy_env "$env"; done
 destroy_env "$PROD"
 

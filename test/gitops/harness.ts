@@ -5,9 +5,11 @@
 // the real clusters.
 import { spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { parseAllDocuments, parseDocument } from 'yaml';
+import { parseAllDocuments, parseDocument, stringify } from 'yaml';
+import { loadEnvironments } from '../../config/load';
 import { OUTPUT_DIRS, synthesizeProject } from '../../synth/pipeline';
 
 /** What scripts/verify-gitops.sh started, for one environment. */
@@ -168,39 +170,27 @@ export class Gitops {
    * (as pushed) that exists in the environment's cluster: equal snapshots mean nothing was touched.
    */
   snapshot(environment: string, objects = this.objectsOf(environment)): string[] {
-    return objects
-      .flatMap(({ kind, namespace, name }) => {
-        const out = spawnSync(
-          this.ctx.kubectl,
-          [
-            '--kubeconfig',
-            this.ctx.kubeconfig,
-            '--context',
-            this.ctx.environments[environment].context,
-            ...(namespace ? ['-n', namespace] : []),
-            'get',
-            kind,
-            name,
-            '--ignore-not-found',
-            '-o',
-            'jsonpath={.metadata.resourceVersion}',
-          ],
-          { encoding: 'utf8' },
-        );
-        return out.stdout.trim() ? [`${kind}/${namespace ?? ''}/${name} ${out.stdout.trim()}`] : [];
-      })
-      .sort();
+    // One kubectl call for all of them (a List of the objects' identities), not one per object.
+    const identities = objects.map(({ apiVersion, kind, namespace, name }) => stringify({ apiVersion, kind, metadata: { name, namespace } })).join('---\n');
+    const out = spawnSync(
+      this.ctx.kubectl,
+      ['--kubeconfig', this.ctx.kubeconfig, '--context', this.ctx.environments[environment].context, 'get', '-f', '-', '--ignore-not-found', '-o', 'json'],
+      { input: identities, encoding: 'utf8' },
+    );
+    if (out.status !== 0) throw new Error(`kubectl get -f (${objects.length} objects): ${out.stderr.trim()}`);
+    const got = out.stdout.trim() ? JSON.parse(out.stdout) : { items: [] };
+    const items: any[] = got.kind === 'List' ? got.items : [got];
+    return items.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name} ${o.metadata.resourceVersion}`).sort();
   }
 
-  /** The objects of the worktree's dist/<environment>/edge/ files, as they are now. */
-  objectsOf(environment: string): { kind: string; namespace?: string; name: string }[] {
+  objectsOf(environment: string): { apiVersion: string; kind: string; namespace?: string; name: string }[] {
     const dir = path.join(this.ctx.worktree, 'dist', environment, 'edge');
     return readdirSync(dir)
       .filter((f) => f.endsWith('.yaml'))
       .sort()
       .flatMap((f) => parseAllDocuments(readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS()))
       .filter(Boolean)
-      .map((o) => ({ kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name }));
+      .map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name }));
   }
 
   /** `kubectl diff` of the worktree's dist/<environment>/edge/ against its cluster and of dist/<environment>/ against Argo CD's: the two exit codes (0 = no difference). */
@@ -267,11 +257,46 @@ export class Gitops {
     return { KUBECONFIG: file };
   }
 
+  /** `kubectl apply` of one object (JSON) in Argo CD's cluster. */
+  applyToArgocd(json: string): void {
+    const out = spawnSync(this.ctx.kubectl, ['--kubeconfig', this.ctx.kubeconfig, '--context', this.ctx.argocdContext, 'apply', '-f', '-'], {
+      input: json,
+      encoding: 'utf8',
+    });
+    if (out.status !== 0) throw new Error(`kubectl apply: ${out.stderr.trim()}`);
+  }
+
   /** The files the changed commit touched (relative paths). */
   changedFiles(): string[] {
     const out = spawnSync('git', ['-C', this.ctx.worktree, 'diff', '--name-only', 'HEAD~1', 'HEAD'], { encoding: 'utf8' });
     return out.stdout.trim().split('\n').filter(Boolean);
   }
+}
+
+/** A webhook receiver on loopback for Argo CD's notifications: the key the config's `$key` URL names, in argocd-notifications-secret, points at it. */
+export function webhookReceiver(gitops: Gitops): { ready: Promise<void>; messages: Record<string, string>[]; close: () => Promise<void> } {
+  const messages: Record<string, string>[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => {
+      body += d;
+    });
+    req.on('end', () => {
+      try {
+        messages.push(JSON.parse(body));
+      } catch {
+        messages.push({ unparsed: body });
+      }
+      res.end('ok');
+    });
+  });
+  const ready = new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve)).then(() => {
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
+    const { webhookUrl } = loadEnvironments(path.join(gitops.ctx.worktree, 'config')).environments[0].config.gitops.notifications;
+    if (!webhookUrl.startsWith('$')) throw new Error(`the scenarios need gitops.notifications.webhookUrl to be a $key, got ${webhookUrl}`);
+    gitops.argocd('patch', 'secret', 'argocd-notifications-secret', '--type', 'merge', '-p', JSON.stringify({ stringData: { [webhookUrl.slice(1)]: url } }));
+  });
+  return { ready, messages, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 /** The environment the daily-loop scenarios change: one that is not Argo CD's own cluster, if there is one. */

@@ -3,13 +3,10 @@
 // Application of the stage before runs it Synced and Healthy. A push that breaks stage 1 stops there,
 // notifies once (the real argocd-notifications, to a webhook receiver here), and a fix lets it go on.
 import { spawnSync } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import * as path from 'node:path';
 import { parseDocument } from 'yaml';
-import { loadEnvironments } from '../../config/load';
 import { lbControllerApplicationName } from '../../delivery/names';
 import { EDGE_NAMES } from '../../k8s/names';
-import { Gitops, report, waitFor } from './harness';
+import { Gitops, report, waitFor, webhookReceiver } from './harness';
 
 const gitops = new Gitops();
 const envs = gitops.ctx.environments;
@@ -53,41 +50,31 @@ const setBaseIdle = (value: number) => {
   gitops.write('config/base.yaml', doc.toString());
 };
 const secs = (ms: number) => (ms / 1000).toFixed(1);
+/**
+ * The later stage running its branch's head, before a test: the other scenarios push to its branch too
+ * and tell Argo CD about the stage they change only, so it may still show an older commit.
+ */
+const settle = async (env: string): Promise<string> => {
+  const head = branchAt(envs[env].branch);
+  tellArgo(env);
+  await waitFor(`${env} Synced and Healthy at its branch's head ${head.slice(0, 7)}`, 60_000, () => (runs(env, head) ? true : undefined));
+  return head;
+};
 
-let receiver: { server: Server; url: string; messages: Record<string, string>[] };
+const receiver = webhookReceiver(gitops);
 
-beforeAll(async () => {
-  const messages: Record<string, string>[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => {
-      body += d;
-    });
-    req.on('end', () => {
-      try {
-        messages.push(JSON.parse(body));
-      } catch {
-        messages.push({ unparsed: body });
-      }
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
-  receiver = { server, url, messages };
-  // The webhook URL is a $key of argocd-notifications-secret in the shipped config: set that key, as a team does.
-  const { webhookUrl } = loadEnvironments(path.join(gitops.ctx.worktree, 'config')).environments[0].config.gitops.notifications;
-  const key = webhookUrl.startsWith('$') ? webhookUrl.slice(1) : undefined;
-  if (!key) throw new Error(`the scenario needs gitops.notifications.webhookUrl to be a $key, got ${webhookUrl}`);
-  gitops.argocd('patch', 'secret', 'argocd-notifications-secret', '--type', 'merge', '-p', JSON.stringify({ stringData: { [key]: url } }));
-});
+beforeAll(() => receiver.ready);
 
 afterAll(async () => {
-  await new Promise((resolve) => receiver.server.close(resolve));
+  await receiver.close();
+  if (!gitops.exists(carelessFile)) return;
+  gitops.remove(carelessFile);
+  gitops.push(`${first}: the objects the project refuses removed (cleanup)`);
+  tellArgo(first);
 });
 
 test(`GIVEN a push to main that changes ${first} and ${later} THEN ${first} runs it first, and ${later} only after ${first} is Synced and Healthy at it (npm run promote)`, async () => {
-  const oldLater = edgeRevision(later);
+  const oldLater = await settle(later);
   const value = idle() === 3000 ? 3200 : 3000;
   setBaseIdle(value);
   gitops.synthesize();
@@ -119,20 +106,59 @@ test(`GIVEN a push to main that changes ${first} and ${later} THEN ${first} runs
   expect(branchAt(envs[later].branch)).toBe(pushed.sha);
 });
 
-test(`GIVEN a push that breaks ${first} THEN ${later} stays at its revision and Healthy, the failure notifies once, and a fix lets the rollout go on`, async () => {
-  const oldLater = edgeRevision(later);
+/** What the careless commit adds, which Envoy's project refuses: a kind it does not allow, and a namespace outside its destinations. */
+const carelessFile = `dist/${first}/edge/verify-not-permitted.yaml`;
+const careless = [
+  'apiVersion: v1',
+  'kind: Secret',
+  `metadata: {name: verify-not-permitted, namespace: ${envs[first].envoyNamespace}}`,
+  'stringData: {note: a kind the project does not allow}',
+  '---',
+  'apiVersion: v1',
+  'kind: ConfigMap',
+  'metadata: {name: verify-outside-destinations, namespace: kube-public}',
+  "data: {note: a namespace outside the project's destinations}",
+  '',
+].join('\n');
+const refusedObjects = () =>
+  [
+    gitops.kubectl(first, '-n', envs[first].envoyNamespace, 'get', 'secret', 'verify-not-permitted', '--ignore-not-found', '-o', 'name'),
+    gitops.kubectl(first, '-n', 'kube-public', 'get', 'configmap', 'verify-outside-destinations', '--ignore-not-found', '-o', 'name'),
+  ]
+    .join('')
+    .trim();
+const STATUS =
+  '{range .status.conditions[*]}{.message}{"\\n"}{end}{.status.operationState.message}{"\\n"}{range .status.operationState.syncResult.resources[*]}{.kind}/{.name}: {.message}{"\\n"}{end}';
+
+test(`GIVEN a push that breaks ${first} (objects its project refuses) THEN nothing is applied, ${later} stays at its revision and Healthy, the failure notifies once, and a fix pushed during the retries is taken and lets the rollout go on`, async () => {
+  const oldLater = await settle(later);
   const seen = receiver.messages.length;
-  // A careless commit: a hand-written Secret in dist/ (Envoy's project allows no Secret), with a real change to both environments.
-  const file = `dist/${first}/edge/verify-careless-secret.yaml`;
+  const before = gitops.snapshot(first);
+  // A careless commit: hand-written objects in dist/ that Envoy's project refuses, with a real change to both environments.
   const value = idle() === 3000 ? 3200 : 3000;
   setBaseIdle(value);
   gitops.synthesize();
-  gitops.write(file, `apiVersion: v1\nkind: Secret\nmetadata: {name: verify-careless, namespace: ${envs[first].envoyNamespace}}\nstringData: {a: b}\n`);
-  const bad = gitops.push(`base: alb.idleTimeoutSeconds ${value}, and a Secret in dist/${first}/edge/`, { mainOnly: true });
+  gitops.write(carelessFile, careless);
+  const bad = gitops.push(`base: alb.idleTimeoutSeconds ${value}, and a Secret and an object in kube-public in dist/${first}/edge/`, { mainOnly: true });
   tellArgo(first);
 
   const refused = gitops.npm(later, 'promote', '--', '--env', later, '--revision', bad.sha, '--wait', '60');
   const refusedAt = performance.now();
+  const edge = envs[first].edgeApp;
+  const messages = await waitFor('both objects refused', 60_000, () => {
+    if (gitops.app(edge, '{.status.sync.revision}') !== bad.sha) return undefined;
+    const text = gitops.app(edge, STATUS);
+    return /Secret.*not permitted/.test(text) && /kube-public.*not permitted/.test(text) ? text : undefined;
+  });
+  const badOperation = gitops.app(edge, '{.status.operationState.startedAt}');
+  const after = gitops.snapshot(first);
+  report(
+    `project: a Secret (kind not allowed) and a ConfigMap in kube-public (not a destination) added to dist/${first}/edge/ were refused; ` +
+      `applied: ${refusedObjects() || 'nothing'}; objects changed: ${after.filter((l) => !before.includes(l)).length}. Argo CD says: ` +
+      [...new Set(messages.split('\n').filter((l) => /not permitted/i.test(l)))].join(' | '),
+  );
+  expect(refusedObjects()).toBe('');
+  expect(after).toEqual(before);
   const message = await waitFor(`a sync-failed message for ${first} at ${bad.sha.slice(0, 7)}`, 60_000, () =>
     receiver.messages.slice(seen).find((m) => m.event === 'sync-failed' && m.environment === first && m.revision === bad.sha),
   );
@@ -149,9 +175,9 @@ test(`GIVEN a push that breaks ${first} THEN ${later} stays at its revision and 
     return s;
   };
 
-  // The fix: the Secret goes; the base change stays.
-  gitops.remove(file);
-  const fix = gitops.push(`${first}: the Secret out of dist/`, { mainOnly: true });
+  // The fix: the refused objects go; the base change stays.
+  gitops.remove(carelessFile);
+  const fix = gitops.push(`${first}: the objects the project refuses removed`, { mainOnly: true });
   tellArgo(first);
   const promotion = gitops.npmAsync(later, 'promote', '--', '--env', later, '--revision', fix.sha, '--wait', '120');
   let firstFixedAt: number | undefined;
@@ -163,6 +189,14 @@ test(`GIVEN a push that breaks ${first} THEN ${later} stays at its revision and 
   });
   const promoted = await promotion;
   const heldFor = heldUntil - bad.at;
+  // Without retry.refresh the retried operation keeps the refused commit through a backoff of 10 s,
+  // doubling, for 10 attempts: far beyond this wait.
+  const [startedAt, retries] = gitops.app(edge, '{.status.operationState.startedAt} {.status.operationState.retryCount}').split(' ');
+  report(
+    `retry.refresh: the fix pushed while the refused commit was being retried ran in ${first} ${secs((firstFixedAt ?? 0) - fix.at)} s after its push, ` +
+      `${startedAt === badOperation ? `by retry attempt ${retries} of the operation that had started on the refused commit` : 'by a new operation (the refused one had ended)'}; ` +
+      `the refused objects were never created (${refusedObjects() || 'none'})`,
+  );
   const doneAt = performance.now();
   const failures = receiver.messages.slice(seen);
   report(
@@ -189,7 +223,8 @@ test(`GIVEN a push that breaks ${first} THEN ${later} stays at its revision and 
   expect(heldUntil).toBeLessThanOrEqual(doneAt);
   expect(firstFixedAt).toBeDefined();
   expect(branchAt(envs[later].branch)).toBe(fix.sha);
-  expect(gitops.kubectl(first, '-n', envs[first].envoyNamespace, 'get', 'secret', 'verify-careless', '--ignore-not-found', '-o', 'name').trim()).toBe('');
+  expect(refusedObjects()).toBe('');
+  expect(gitops.liveDiff(first)).toEqual([0, 0]);
 });
 
 test(`GIVEN a push that changes only ${later}'s own file THEN promote moves it as soon as ${first} has looked at the commit, with nothing to sync there`, async () => {

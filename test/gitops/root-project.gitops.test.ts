@@ -35,7 +35,11 @@ test(`GIVEN ${environment}'s root Application WHEN a commit adds argocd-rbac-cm 
   gitops.remove(file);
   const fixed = gitops.push(`${environment}: the refused ConfigMap removed`);
   gitops.refresh(env.rootApp);
+  // Until the retry has synced it: no operation is left running for the next scenario or destroy.
   await waitFor('the root Application synced at the fix', 120_000, () =>
-    gitops.app(env.rootApp, '{.status.sync.status} {.status.sync.revision}') === `Synced ${fixed.sha}` ? true : undefined,
+    gitops.app(env.rootApp, '{.status.operationState.phase} {.status.operationState.syncResult.revision} {.status.sync.status}') ===
+    `Succeeded ${fixed.sha} Synced`
+      ? true
+      : undefined,
   );
 });
