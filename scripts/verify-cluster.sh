@@ -138,7 +138,7 @@ read -r s_passed s_failed < <(node -e '
       const ok = t.status === "passed";
       ok ? passed++ : failed++;
       const why = ok ? "" : `: ${(t.failureMessages[0] ?? t.status).split("\n").find((l) => l.trim()) ?? ""}`;
-      console.error(`[verify-cluster] ${ok ? "PASS" : "FAIL"}: ${t.title}${why}`);
+      console.error(`[verify-cluster] ${ok ? "PASS" : "FAIL"}: ${t.title} (${((t.duration ?? 0) / 1000).toFixed(1)} s)${why}`);
     }
     if (file.testExecError || (file.status === "failed" && !file.assertionResults.length)) {
       failed++;

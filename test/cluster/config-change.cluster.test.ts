@@ -15,8 +15,8 @@ const IDLE_TIMEOUT = 1800;
 /** The name `kubectl diff` gives an object's file: <group>.<version>.<Kind>.<namespace>.<name>. */
 const diffName = (o: K8sObject) => [o.apiVersion.replace('/', '.'), o.kind, o.metadata.namespace, o.metadata.name].filter(Boolean).join('.');
 
-test(`GIVEN every environment applied WHEN ${changed}'s alb.idleTimeoutSeconds is changed and synthesized THEN kubectl diff exits 1 for ${changed}, showing that field on its Ingress only, and 0 for the others`, () => {
-  cluster.applied();
+test(`GIVEN every environment applied WHEN ${changed}'s alb.idleTimeoutSeconds is changed and synthesized THEN kubectl diff exits 1 for ${changed}, showing that field on its Ingress only, and 0 for the others`, async () => {
+  await cluster.applied();
   expect(cluster.config.get(changed)?.config.alb.idleTimeoutSeconds).not.toBe(IDLE_TIMEOUT);
   const work = cluster.tempDir('config-change');
   const config = path.join(work, 'config');

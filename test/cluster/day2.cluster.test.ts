@@ -34,7 +34,7 @@ test(`GIVEN ${home} applied, with no Argo CD running WHEN npm run status -- --en
     rootMissing: true,
   });
   report(
-    `npm run status -- --env ${home}: exit 0 in ${seconds(ms)}, ${shown.split('\n').filter((l) => /^\[?\d+\/\d+\]?/.test(l)).length} steps; ` +
+    `npm run status -- --env ${home}: exit 0 in ${seconds(ms)}, ${shown.split('\n').filter((l) => /^\d+\. /.test(l)).length} steps; ` +
       `Applications: ${rows.map((r) => r.replace(/\s+/g, ' ').trim()).join(' | ')}; root ${rootApplicationName(gitops)} not found`,
   );
 });

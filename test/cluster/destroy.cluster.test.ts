@@ -5,7 +5,7 @@
 // Application, then the edge Application; a ConfigMap we did not create keeps its namespace; the other
 // environment is not touched. It ends the clusters' story: jest.cluster.config.js runs it last.
 import { childApplicationsNamespace, ENVIRONMENT_LABEL, edgeApplicationName, lbControllerApplicationName } from '../../delivery/names';
-import { Cluster, FinalizerStandIn, type K8sObject, type Release, type Run, report, resourceOf, seconds, waitFor } from './harness';
+import { Cluster, FinalizerStandIn, type K8sObject, type Release, type Run, report, seconds, waitFor } from './harness';
 
 const cluster = new Cluster();
 const home = cluster.ctx.argocdEnvironment;
@@ -20,18 +20,10 @@ const envoyNamespace = config.envoy.namespace;
 const children = childApplicationsNamespace(config.gitops);
 const FOREIGN = 'owned-by-someone-else';
 
-/** "kind/namespace/name resourceVersion" of every object of an environment's files that exists, in its cluster and Argo CD's. */
+/** "Kind/namespace/name resourceVersion" of every object of an environment's files that exists, in its cluster and Argo CD's. */
 function snapshot(env: string): string[] {
-  const where = [
-    ...cluster.objects(cluster.path('dist', env, 'edge')).map((o) => ({ o, context: cluster.contextOf(env) })),
-    ...cluster.objects(cluster.path('dist', env)).map((o) => ({ o, context: cluster.argocdContext })),
-  ];
-  return where
-    .map(({ o, context }) => {
-      const ns = o.metadata.namespace ? ['-n', o.metadata.namespace] : [];
-      const rv = cluster.run(context, [...ns, 'get', resourceOf(o), o.metadata.name, '--ignore-not-found', '-o', 'jsonpath={.metadata.resourceVersion}']);
-      return `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name} ${rv.stdout.trim() || 'missing'}`;
-    })
+  return [...cluster.live(cluster.contextOf(env), cluster.path('dist', env, 'edge')), ...cluster.live(cluster.argocdContext, cluster.path('dist', env))]
+    .map(([object, { resourceVersion }]) => `${object} ${resourceVersion}`)
     .sort();
 }
 
@@ -40,7 +32,7 @@ const released: Release[] = [];
 const before: Record<string, string[]> = {};
 
 beforeAll(async () => {
-  cluster.applied();
+  await cluster.applied();
   for (const env of others) before[env] = snapshot(env);
   // What the LB controller does to the Ingress it serves; and an object someone else put in Envoy's namespace.
   cluster.kubectl(
@@ -97,19 +89,17 @@ test(`GIVEN the finalizer stand-ins WHEN ${target} is destroyed THEN the Ingress
 });
 
 test(`GIVEN ${target} destroyed THEN none of its objects or Argo CD entries are left, its child namespace is Terminating, and Envoy's namespace stays for the object we did not create`, () => {
-  const stillThere = (context: string, o: K8sObject) =>
-    cluster
-      .run(context, [
-        ...(o.metadata.namespace ? ['-n', o.metadata.namespace] : []),
-        'get',
-        resourceOf(o),
-        o.metadata.name,
-        '--ignore-not-found',
-        '-o',
-        'jsonpath={.metadata.name} {.metadata.deletionTimestamp}',
-      ])
-      .stdout.trim();
-  const edgeLeft = edgeObjects.filter((o) => o.kind !== 'Namespace').filter((o) => stillThere(cluster.contextOf(target), o) !== '');
+  const edgeLeft = [
+    ...cluster
+      .live(
+        cluster.contextOf(target),
+        cluster.writeObjects(
+          'destroyed-edge',
+          edgeObjects.filter((o) => o.kind !== 'Namespace'),
+        ),
+      )
+      .keys(),
+  ];
   const inEnvoyNamespace = cluster
     .kubectl(target, '-n', envoyNamespace, 'get', 'deployment,service,configmap,networkpolicy,poddisruptionbudget,serviceaccount,ingress', '-o', 'name')
     .trim()
@@ -119,9 +109,10 @@ test(`GIVEN ${target} destroyed THEN none of its objects or Argo CD entries are 
     ...cluster.objects(cluster.path('dist', target)),
     ...cluster.objects(cluster.path('argocd')).filter((o) => (o.metadata as { labels?: Record<string, string> }).labels?.[ENVIRONMENT_LABEL] === target),
   ];
-  const argocdLeft = argocdOwn
-    .map((o) => ({ o, live: stillThere(cluster.argocdContext, o) }))
-    .filter(({ o, live }) => live !== '' && !(o.kind === 'Namespace' && /Z$/.test(live)));
+  // Gone, or being deleted (a Namespace stays Terminating: no namespace controller here).
+  const argocdLeft = [...cluster.live(cluster.argocdContext, cluster.writeObjects('destroyed-argocd', argocdOwn))]
+    .filter(([object, { deletionTimestamp }]) => !(object.startsWith('Namespace/') && deletionTimestamp))
+    .map(([object]) => object);
   const byName = cluster
     .argocd('get', '-A', 'applications.argoproj.io,appprojects.argoproj.io', '-o', 'name')
     .split('\n')
@@ -138,10 +129,10 @@ test(`GIVEN ${target} destroyed THEN none of its objects or Argo CD entries are 
     .trim();
   const childNamespace = cluster.argocd('get', 'namespace', children, '-o', 'jsonpath={.metadata.deletionTimestamp}').trim();
   expect({
-    edgeLeft: edgeLeft.map((o) => `${o.kind}/${o.metadata.name}`),
+    edgeLeft,
     inEnvoyNamespace,
     envoyNamespace: cluster.kubectl(target, 'get', 'namespace', envoyNamespace, '-o', 'name').trim(),
-    argocdLeft: argocdLeft.map(({ o, live }) => `${o.kind}/${live}`),
+    argocdLeft,
     byName,
     childNamespaceTerminating: childNamespace !== '',
     elements: elements.split(' ').sort(),

@@ -94,6 +94,50 @@ export class Cluster {
     return { status: out.status, stdout: out.stdout, stderr: out.stderr };
   }
 
+  /** kubectl in a context, in the background: resolves with its exit and output. */
+  runAsync(context: string, args: readonly string[]): Promise<Run> {
+    return new Promise((resolve) => {
+      const child = this.watch(context, args);
+      let stdout = '';
+      let stderr = '';
+      child.stdout?.on('data', (d) => {
+        stdout += d;
+      });
+      child.stderr?.on('data', (d) => {
+        stderr += d;
+      });
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+  }
+
+  /**
+   * The live state of the objects of a file or folder (`kubectl get -f`), those that exist: "Kind/namespace/name"
+   * to its resourceVersion and deletionTimestamp (empty when not being deleted).
+   */
+  live(context: string, fileOrDir: string): Map<string, { resourceVersion: string; deletionTimestamp: string }> {
+    const out = this.run(context, ['get', '-f', fileOrDir, '--ignore-not-found', '-o', 'json']);
+    if (out.status !== 0) throw new Error(`kubectl get -f ${fileOrDir}: exit ${out.status}: ${out.stderr.trim()}`);
+    const parsed = out.stdout.trim() ? JSON.parse(out.stdout) : { items: [] };
+    // A List when kubectl found several; the object itself when one; `{}` or an empty List when none.
+    const items: K8sObject[] = (Array.isArray(parsed.items) ? parsed.items : [parsed]).filter((o: Partial<K8sObject>) => o.metadata);
+    return new Map(
+      items.map((o) => [
+        `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`,
+        {
+          resourceVersion: String((o.metadata as { resourceVersion?: string }).resourceVersion),
+          deletionTimestamp: (o.metadata as { deletionTimestamp?: string }).deletionTimestamp ?? '',
+        },
+      ]),
+    );
+  }
+
+  /** Writes objects to one file of the run (for `kubectl -f`). */
+  writeObjects(name: string, objects: readonly K8sObject[]): string {
+    const file = path.join(this.ctx.work, `${name}.yaml`);
+    writeFileSync(file, objects.map((o) => stringify(o)).join('---\n'));
+    return file;
+  }
+
   /** kubectl in the background: the caller reads its lines and kills it. */
   watch(context: string, args: readonly string[]): ChildProcess {
     return spawn(this.ctx.kubectl, ['--kubeconfig', this.ctx.kubeconfig, '--context', context, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -115,15 +159,10 @@ export class Cluster {
 
   /** Writes the Namespaces among a folder's objects to one file of the run, for a real apply ahead of a dry run. */
   namespacesFile(dir: string, name: string): string {
-    const file = path.join(this.ctx.work, `${name}-namespaces.yaml`);
-    writeFileSync(
-      file,
-      this.objects(dir)
-        .filter((o) => o.kind === 'Namespace')
-        .map((o) => stringify(o))
-        .join('---\n'),
+    return this.writeObjects(
+      `${name}-namespaces`,
+      this.objects(dir).filter((o) => o.kind === 'Namespace'),
     );
-    return file;
   }
 
   /** A fresh folder of the run. */
@@ -135,26 +174,37 @@ export class Cluster {
    * GIVEN every environment applied for real (see applyAll). Idempotent; done once per run, by whichever
    * scenario needs it first.
    */
-  applied(): void {
-    if (!existsSync(path.join(this.ctx.work, 'applied'))) this.applyAll();
+  async applied(): Promise<void> {
+    if (!existsSync(path.join(this.ctx.work, 'applied'))) await this.applyAll();
   }
 
   /**
    * kubectl apply of the Namespaces, argocd/, each dist/<env>/edge/ in its own cluster and dist/<env>/ in
    * Argo CD's: what was applied where, and how many objects kubectl reported for it. Throws on a refusal.
    */
-  applyAll(): { what: string; objects: number; applied: number }[] {
-    for (const file of this.allNamespaceFiles()) this.applyTo(file.context, '-f', file.path);
-    const targets = [
-      { what: "argocd/ in Argo CD's cluster", context: this.argocdContext, dir: this.path('argocd') },
-      ...this.environments.flatMap((env) => [
-        { what: `dist/${env}/edge/ in ${env}'s`, context: this.contextOf(env), dir: this.path('dist', env, 'edge') },
-        { what: `dist/${env}/ in Argo CD's`, context: this.argocdContext, dir: this.path('dist', env) },
-      ]),
-    ];
-    const applied = targets.map(({ what, context, dir }) => ({ what, objects: this.objects(dir).length, applied: this.applyTo(context, '-f', dir).length }));
+  async applyAll(): Promise<{ what: string; objects: number; applied: number }[]> {
+    // The Namespaces first (the server refuses objects in a namespace that does not exist), then the rest, side by side.
+    await Promise.all(this.allNamespaceFiles().map((file) => this.applyAsync(file.context, '-f', file.path)));
+    const applied = await Promise.all(
+      this.targets().map(async ({ what, context, dir }) => ({
+        what,
+        objects: this.objects(dir).length,
+        applied: (await this.applyAsync(context, '-f', dir)).length,
+      })),
+    );
     writeFileSync(path.join(this.ctx.work, 'applied'), '');
     return applied;
+  }
+
+  /** What we ship and where it goes: each dist/<env>/edge/ to its cluster, each dist/<env>/ and argocd/ to Argo CD's. */
+  targets(): { what: string; context: string; dir: string }[] {
+    return [
+      ...this.environments.flatMap((env) => [
+        { what: `dist/${env}/edge/ in ${env}'s cluster`, context: this.contextOf(env), dir: this.path('dist', env, 'edge') },
+        { what: `dist/${env}/ in Argo CD's`, context: this.argocdContext, dir: this.path('dist', env) },
+      ]),
+      { what: "argocd/ in Argo CD's", context: this.argocdContext, dir: this.path('argocd') },
+    ];
   }
 
   /** The Namespaces of argocd/ (in Argo CD's cluster) and of each dist/<env>/edge/ (in its own): the files and where they go. */
@@ -169,6 +219,15 @@ export class Cluster {
   applyTo(context: string, ...args: string[]): string[] {
     const full = ['apply', '--validate=strict', ...args, '-o', 'name'];
     return this.ok(this.run(context, full), full).trim().split('\n').filter(Boolean);
+  }
+
+  /** The same, in the background. */
+  async applyAsync(context: string, ...args: string[]): Promise<string[]> {
+    const full = ['apply', '--validate=strict', ...args, '-o', 'name'];
+    return this.ok(await this.runAsync(context, full), full)
+      .trim()
+      .split('\n')
+      .filter(Boolean);
   }
 
   /** A day-2 command (`npm run <command> -- ...`, cli/day2.ts) run from the checkout with `current`'s context the current one. */
@@ -243,12 +302,6 @@ export function yamlFilesUnder(dir: string): string[] {
 export function objectsOfFiles(files: readonly string[]): K8sObject[] {
   return files.flatMap((f) => parseAllDocuments(readFileSync(f, 'utf8')).map((d) => d.toJS() as K8sObject)).filter(Boolean);
 }
-
-/** How kubectl names an object's resource unambiguously: Kind.group, or Kind for the core group. */
-export const resourceOf = (o: K8sObject): string => (o.apiVersion.includes('/') ? `${o.kind}.${o.apiVersion.split('/')[0]}` : o.kind);
-
-/** `namespace/name` of an object, `name` when cluster-scoped. */
-export const nameOf = (o: K8sObject): string => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name);
 
 /** What a finalizer stand-in saw when it released its object. */
 export interface Release {
