@@ -137,7 +137,10 @@ read -r s_passed s_failed < <(node -e '
     for (const t of file.assertionResults) {
       const ok = t.status === "passed";
       ok ? passed++ : failed++;
-      const why = ok ? "" : `: ${(t.failureMessages[0] ?? t.status).split("\n").find((l) => l.trim()) ?? ""}`;
+      // The first line of the failure and, for a failed expectation, its first differing lines.
+      const lines = (t.failureMessages[0] ?? t.status).replace(/\x1b\[[0-9;]*m/g, "").split("\n").map((l) => l.trim()).filter(Boolean);
+      const differs = lines.filter((l) => /^[-+] /.test(l) && !/^[-+] (Expected|Received)/.test(l)).slice(0, 4);
+      const why = ok ? "" : `: ${[lines[0], ...differs].join(" | ").slice(0, 600)}`;
       console.error(`[verify-cluster] ${ok ? "PASS" : "FAIL"}: ${t.title} (${((t.duration ?? 0) / 1000).toFixed(1)} s)${why}`);
     }
     if (file.testExecError || (file.status === "failed" && !file.assertionResults.length)) {
