@@ -8,6 +8,7 @@ module.exports = {
   testMatch: ['**/*.gitops.test.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   testTimeout: 180_000,
-  // Scenarios change one shared repository and clusters: one at a time, in file order.
+  // Scenarios change one shared repository and clusters: one at a time, by name, no-key-in-git last (test/gitops/sequencer.js).
   maxWorkers: 1,
+  testSequencer: '<rootDir>/test/gitops/sequencer.js',
 };

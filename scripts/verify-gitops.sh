@@ -29,7 +29,7 @@
 #      refreshes and a forced sync keep it Synced and keep the live caBundle/TLS Secret pair (the
 #      chart makes a new pair at every render); the webhook answers with it; one half deleted by
 #      hand comes back from a new render and the webhook fails (x509), and deleting all three in
-#      one command (docs/lb-controller.md) brings back a matching pair; no key in git;
+#      one command (docs/lb-controller.md) brings back a matching pair;
 #   4. the TypeScript scenarios in test/gitops/ (jest.gitops.config.js, one file each), run on what
 #      this script started: a config change goes live, exactly that change; a live field changes only
 #      the live ConfigMap, a static one makes a new ReplicaSet; prune; an emptied dist/<env>/edge/
@@ -37,7 +37,7 @@
 #      staging runs it Synced and Healthy; a broken push (objects Envoy's project refuses: a kind and
 #      a namespace) stops at staging, notifies once, and a fix pushed during the retries is taken
 #      (retry.refresh); a prod-only change; the root's project refuses argocd-rbac-cm; a child
-#      naming another project is refused; the one sync policy;
+#      naming another project is refused; the one sync policy; no webhook key in any commit;
 #   5. destroy staging, then prod: nothing of theirs left in Argo CD or the cluster but the
 #      chart's CRDs (Argo CD never deletes CRDs with an Application), the other untouched.
 # Time: the Envoy Deployment has minReadySeconds (155 s), and Argo CD applies the Ingress (wave 1)
@@ -518,20 +518,6 @@ if wait_until 60 all_halves "$henv" && wait_until 10 pair_is "$henv" MISMATCH; t
 else apart_figs="after deleting one half: $(pair "$henv")"; fi
 if [ "$apart_ok" = 1 ]; then ok "controller, $henv: $apart_figs"
 else bad "controller, $henv, the webhook pair and its recovery: $apart_figs"; fi
-
-keys_found=""
-git -C "$GITOPS_DIR/git/repo.git" log --all -p --format='commit %H' >"$WORK/history.txt"
-git -C "$GITOPS_DIR/git/repo.git" log --all -p --format='commit %H' -- dist argocd eksctl >"$WORK/history-outputs.txt"
-for env in "${ENVS[@]}"; do
-  for field in tls.key tls.crt ca.crt; do
-    v="$(K "$env" -n "$LB_NS" get secret "$LB_TLS_SECRET" -o "jsonpath={.data.${field//./\\.}}")"
-    [ -n "$v" ] && grep -qF "${v:0:64}" "$WORK/history.txt" && keys_found+=" $env's $field"
-  done
-done
-pem="$(grep -E 'PRIVATE KEY|BEGIN CERTIFICATE|LS0tLS1CRUdJTi|caBundle: [A-Za-z0-9]' "$WORK/history-outputs.txt" | head -3 || true)"
-if [ -z "$keys_found" ] && [ -z "$pem" ]; then
-  ok "no webhook key in git: the live TLS Secrets' tls.key, tls.crt and ca.crt of both clusters appear nowhere in the $(grep -c '^commit ' "$WORK/history.txt") commits of the seeded repository, and no PEM block (plain or base64) or caBundle value in any version of dist/, argocd/, eksctl/"
-else bad "webhook key material in git:$keys_found; in the outputs: $pem"; fi
 
 # The daily loop (a config change, prune, an emptied dist/<env>/edge/, self-heal), promotion and the
 # project's refusals with retry.refresh are in test/gitops/*.gitops.test.ts, run below.
