@@ -357,7 +357,8 @@ export const formatStep = (step: Step, index: number): string => {
 
 export type Run = (argv: readonly string[]) => { status: number | null; stdout: string; stderr: string; error?: Error };
 
-const runKubectl: Run = (argv) => {
+/** Runs a command (kubectl, or git for promote) and keeps its output. */
+export const runCommand: Run = (argv) => {
   const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
   return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '', error: result.error };
 };
@@ -390,7 +391,7 @@ export interface Invocation {
 }
 
 /** Runs a command end to end; returns its exit code. `run` is kubectl (tests pass their own). */
-export async function execute(inv: Invocation, run: Run = runKubectl, io: Io = consoleIo()): Promise<number> {
+export async function execute(inv: Invocation, run: Run = runCommand, io: Io = consoleIo()): Promise<number> {
   const { args, environment } = inv;
   const client = run(['kubectl', 'version', '--client']);
   if (client.error || client.status !== 0) return fail(io, 'kubectl was not found on PATH: install kubectl and try again');

@@ -7,14 +7,13 @@
 // environment's cluster, as for the day-2 commands); pushes with git, only to the repository Argo CD
 // follows. Exit codes: 0 promoted (or already there), 1 the stage before is not Synced and Healthy at
 // the commit, 2 error.
-import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/errors';
 import { type Environment, loadEnvironments } from '../config/load';
 import { childApplicationsNamespace, edgeApplicationName, lbControllerApplicationName, rootApplicationName } from '../delivery/names';
 import { previousStage } from '../delivery/stages';
-import { argocdEnvironmentOf, type Contexts, preflight, type Run } from './day2';
+import { argocdEnvironmentOf, type Contexts, preflight, type Run, runCommand } from './day2';
 import { ContextError, contextsOf, resolveContexts } from './kube-context';
 
 export const PROMOTE_EXIT = { promoted: 0, notReady: 1, error: 2 } as const;
@@ -261,11 +260,6 @@ export async function promote(options: Options, environments: readonly Environme
   io.out(`${target.name}: ${branch} moved from ${was?.slice(0, 7) ?? 'nothing'} to ${commit.slice(0, 7)}; Argo CD syncs it now`);
   return PROMOTE_EXIT.promoted;
 }
-
-const runCommand: Run = (argv) => {
-  const result = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' });
-  return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? '', error: result.error };
-};
 
 async function main(): Promise<number> {
   try {
