@@ -7,7 +7,7 @@ import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { rolloutSurge } from '../config/rules';
 import type { EdgeConfig } from '../config/schema';
 import { EDGE_NAMES } from '../k8s/names';
-import { processLimits } from './limits';
+import { workerConcurrency } from './limits';
 import { LIVE_DIR } from './live';
 import { ENVOY_NAMES } from './names';
 
@@ -28,14 +28,21 @@ export interface ShutdownTiming {
   readonly terminationGracePeriodSeconds: number;
 }
 
-export function shutdownTiming(config: EdgeConfig): ShutdownTiming {
+export interface ShutdownTimingInput {
+  readonly alb: Pick<EdgeConfig['alb'], 'deregistrationDelaySeconds'>;
+  readonly envoy: Pick<EdgeConfig['envoy'], 'drainTime'>;
+}
+
+export function shutdownTiming(config: ShutdownTimingInput): ShutdownTiming {
   const preStopSleepSeconds = config.alb.deregistrationDelaySeconds + DEREGISTRATION_PROPAGATION_SECONDS;
   const drainSeconds = Math.ceil(config.envoy.drainTime / 1000);
   return { preStopSleepSeconds, drainSeconds, terminationGracePeriodSeconds: preStopSleepSeconds + drainSeconds + 5 };
 }
 
-export function envoyArgs(config: EdgeConfig): string[] {
-  const { concurrency } = processLimits(config.envoy);
+export type EnvoyArgsInput = ShutdownTimingInput & { readonly envoy: Parameters<typeof workerConcurrency>[0] };
+
+export function envoyArgs(config: EnvoyArgsInput): string[] {
+  const concurrency = workerConcurrency(config.envoy);
   return [
     '--config-path',
     `${EDGE_NAMES.bootstrapDir}/${EDGE_NAMES.bootstrapFile}`,
@@ -59,7 +66,9 @@ export function envoyArgs(config: EdgeConfig): string[] {
  * connections beside the serving ones (docs/behaviour.md, "Rollout", has the arithmetic). A single replica must
  * surge, or it would serve nothing while it is replaced.
  */
-export function rolloutStrategy(config: EdgeConfig): Pick<k8s.DeploymentSpec, 'strategy' | 'minReadySeconds'> {
+export type RolloutInput = ShutdownTimingInput & { readonly envoy: Pick<EdgeConfig['envoy'], 'replicas'> };
+
+export function rolloutStrategy(config: RolloutInput): Pick<k8s.DeploymentSpec, 'strategy' | 'minReadySeconds'> {
   const surge = rolloutSurge(config.envoy.replicas);
   return {
     strategy: {
@@ -73,11 +82,15 @@ export function rolloutStrategy(config: EdgeConfig): Pick<k8s.DeploymentSpec, 's
   };
 }
 
+export type PodTemplateInput = EnvoyArgsInput & {
+  readonly envoy: Pick<EdgeConfig['envoy'], 'image' | 'listenerPort' | 'readyPort' | 'runAsUser' | 'resources'>;
+};
+
 /**
  * The Envoy pod template: everything that rolls the pods when it changes. A pure function of the
  * config and the static bootstrap text (the live ConfigMap is mounted, never hashed in).
  */
-export function envoyPodTemplate(config: EdgeConfig, bootstrapText: string): k8s.PodTemplateSpec {
+export function envoyPodTemplate(config: PodTemplateInput, bootstrapText: string): k8s.PodTemplateSpec {
   const { envoy } = config;
   const podLabels = { app: EDGE_NAMES.app };
   const timing = shutdownTiming(config);
