@@ -19,6 +19,14 @@ const EPHEMERAL_STORAGE = '64Mi';
 /** Seconds the LB controller may take to deregister a terminating pod before the ALB starts draining it. */
 const DEREGISTRATION_PROPAGATION_SECONDS = 15;
 
+/** The labels every Envoy pod carries; the Services, the PodDisruptionBudget and the NetworkPolicy select on them. */
+export const ENVOY_POD_LABELS: Readonly<Record<string, string>> = { app: EDGE_NAMES.app };
+
+/** A voluntary eviction (a node drain) never takes the last serving Envoy pod. */
+export function disruptionBudget(): k8s.PodDisruptionBudgetSpec {
+  return { minAvailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: ENVOY_POD_LABELS } };
+}
+
 /** How a pod leaves the ALB without cutting WebSockets before the ALB itself closes them. */
 export interface ShutdownTiming {
   /** preStop sleep: the ALB's deregistration delay plus the controller's propagation time. */
@@ -92,7 +100,7 @@ export type PodTemplateInput = EnvoyArgsInput & {
  */
 export function envoyPodTemplate(config: PodTemplateInput, bootstrapText: string): k8s.PodTemplateSpec {
   const { envoy } = config;
-  const podLabels = { app: EDGE_NAMES.app };
+  const podLabels = ENVOY_POD_LABELS;
   const timing = shutdownTiming(config);
   const readyProbe = (periodSeconds: number, failureThreshold: number): k8s.Probe => ({
     httpGet: { path: ENVOY_NAMES.readyPath, port: k8s.IntOrString.fromString('ready') },

@@ -122,6 +122,14 @@ export function grafanaDashboard(config: DashboardPanelsInput & { readonly gitop
   };
 }
 
+/** Where the dashboard ConfigMap goes: where Grafana's sidecar looks, or else beside Envoy. */
+export function dashboardNamespace(config: {
+  readonly monitoring: Pick<EdgeConfig['monitoring'], 'dashboardNamespace'>;
+  readonly envoy: Pick<EdgeConfig['envoy'], 'namespace'>;
+}): string {
+  return config.monitoring.dashboardNamespace ?? config.envoy.namespace;
+}
+
 /** Grafana uids are at most 40 characters. */
 function dashboardUid(config: { readonly gitops: Pick<EdgeConfig['gitops'], 'project'> }): string {
   const project = config.gitops.project;
