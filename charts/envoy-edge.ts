@@ -10,10 +10,14 @@ import { SYNC_WAVE, SYNC_WAVE_ANNOTATION } from '../delivery/sync-waves';
 import type { EnvoyBootstrap, EnvoyConfig } from '../envoy/bootstrap';
 import { LIVE_FILES, liveDiscoveryFiles } from '../envoy/live';
 import { ENVOY_NAMES } from '../envoy/names';
-import { envoyPodTemplate, rolloutStrategy } from '../envoy/pod';
+import { defaultDenyPolicy, envoyNetworkPolicy } from '../envoy/network-policy';
+import { disruptionBudget, ENVOY_POD_LABELS, envoyPodTemplate, rolloutStrategy } from '../envoy/pod';
 import { lintExceptionAnnotations } from '../k8s/lint-exceptions';
 import { EDGE_NAMES } from '../k8s/names';
 import { albIngressAnnotations } from '../lb-controller/ingress';
+
+/** The Envoy Service's port (the seed's), which the Ingress routes to; it maps to the WebSocket listener's port. */
+const SERVICE_PORT = 80;
 
 /** The bootstrap file exactly as mounted into the pod. */
 export function serializeBootstrap(bootstrap: EnvoyBootstrap): string {
@@ -44,7 +48,7 @@ export class EnvoyEdgeChart extends Chart {
     const envoyConfig = props.envoy;
     const bootstrapText = serializeBootstrap(envoyConfig.bootstrap);
     const namespace = config.envoy.namespace;
-    const podLabels = { app: EDGE_NAMES.app };
+    const podLabels = ENVOY_POD_LABELS;
     const wave = { [SYNC_WAVE_ANNOTATION]: SYNC_WAVE.envoy };
 
     new k8s.KubeNamespace(this, 'namespace', {
@@ -85,7 +89,7 @@ export class EnvoyEdgeChart extends Chart {
       spec: {
         type: 'ClusterIP',
         selector: podLabels,
-        ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromString('websocket'), protocol: 'TCP' }],
+        ports: [{ name: 'http', port: SERVICE_PORT, targetPort: k8s.IntOrString.fromString('websocket'), protocol: 'TCP' }],
       },
     });
 
@@ -143,7 +147,7 @@ export class EnvoyEdgeChart extends Chart {
                 {
                   path: '/',
                   pathType: 'Prefix',
-                  backend: { service: { name: EDGE_NAMES.service, port: { number: 80 } } },
+                  backend: { service: { name: EDGE_NAMES.service, port: { number: SERVICE_PORT } } },
                 },
               ],
             },
@@ -154,10 +158,10 @@ export class EnvoyEdgeChart extends Chart {
 
     new k8s.KubePodDisruptionBudget(this, 'pdb', {
       metadata: { name: EDGE_NAMES.pdb, namespace, annotations: wave },
-      spec: { minAvailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: podLabels } },
+      spec: disruptionBudget(),
     });
 
-    this.addNetworkPolicy(config, podLabels, wave);
+    this.addNetworkPolicies(config, wave);
   }
 
   private addDeployment(config: EdgeConfig, bootstrapText: string, podLabels: Record<string, string>, wave: Record<string, string>): void {
@@ -189,68 +193,15 @@ export class EnvoyEdgeChart extends Chart {
     });
   }
 
-  private addNetworkPolicy(config: EdgeConfig, podLabels: Record<string, string>, wave: Record<string, string>): void {
-    const { envoy, backend, monitoring } = config;
-    // The ALB connects from its subnets (alb.allowedCidrs); the API server's pod proxy (npm run status) from the
-    // control plane's network interfaces. The kubelet's probes need no rule: the VPC CNI's policy agent always
-    // admits the node's own address (aws/aws-network-policy-agent#65).
-    const clientCidrs = config.alb.allowedCidrs ?? [config.cluster.vpcCidr];
-    const readyCidrs = [...new Set([...clientCidrs, ...(config.cluster.controlPlaneCidrs ?? [config.cluster.vpcCidr])])];
-    const tcp = (port: number): k8s.NetworkPolicyPort => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) });
-    // With monitoring on, the scraper (its namespace, and its pods' labels when given) reaches /stats/prometheus.
-    const scraper: k8s.NetworkPolicyIngressRule[] = monitoring.enabled
-      ? [
-          {
-            from: [
-              {
-                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': monitoring.scraperNamespace } },
-                ...(Object.keys(monitoring.scraperPodLabels).length ? { podSelector: { matchLabels: monitoring.scraperPodLabels } } : {}),
-              },
-            ],
-            ports: [tcp(envoy.readyPort)],
-          },
-        ]
-      : [];
-    // Anything else in the namespace, now or added later, gets no traffic in or out unless a policy says so.
+  private addNetworkPolicies(config: EdgeConfig, wave: Record<string, string>): void {
+    const namespace = config.envoy.namespace;
     new k8s.KubeNetworkPolicy(this, 'default-deny', {
-      metadata: { name: EDGE_NAMES.defaultDenyPolicy, namespace: envoy.namespace, annotations: wave },
-      spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
+      metadata: { name: EDGE_NAMES.defaultDenyPolicy, namespace, annotations: wave },
+      spec: defaultDenyPolicy(),
     });
     new k8s.KubeNetworkPolicy(this, 'network-policy', {
-      metadata: { name: EDGE_NAMES.networkPolicy, namespace: envoy.namespace, annotations: wave },
-      spec: {
-        podSelector: { matchLabels: podLabels },
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: [
-          { from: clientCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(envoy.listenerPort)] },
-          // The ready port (the ALB's health checks, the read-only admin pages): the ALB, the control plane, the scraper.
-          { from: readyCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(envoy.readyPort)] },
-          ...scraper,
-        ],
-        egress: [
-          {
-            to: [
-              {
-                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
-                podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
-              },
-            ],
-            ports: [
-              { protocol: 'UDP', port: k8s.IntOrString.fromNumber(53) },
-              { protocol: 'TCP', port: k8s.IntOrString.fromNumber(53) },
-            ],
-          },
-          {
-            to: [
-              {
-                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': backend.namespace } },
-                podSelector: { matchLabels: backend.selector },
-              },
-            ],
-            ports: [tcp(backend.port), tcp(backend.healthPort)],
-          },
-        ],
-      },
+      metadata: { name: EDGE_NAMES.networkPolicy, namespace, annotations: wave },
+      spec: envoyNetworkPolicy(config),
     });
   }
 }

@@ -6,10 +6,11 @@ import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import type { Construct } from 'constructs';
 import { formatMs } from '../config/kinds';
 import type { EdgeConfig } from '../config/schema';
+import { ENVOY_POD_LABELS } from '../envoy/pod';
 import { PodMonitor, PrometheusRule, PrometheusRuleSpecGroupsRulesExpr } from '../imports/monitoring.coreos.com';
 import { EDGE_NAMES } from '../k8s/names';
 import { ruleFile } from '../monitoring/alerts';
-import { grafanaDashboard } from '../monitoring/dashboard';
+import { dashboardNamespace, grafanaDashboard } from '../monitoring/dashboard';
 
 export interface MonitoringChartProps extends ChartProps {
   readonly config: EdgeConfig;
@@ -25,7 +26,7 @@ export class MonitoringChart extends Chart {
     new PodMonitor(this, 'pod-monitor', {
       metadata: { name: EDGE_NAMES.podMonitor, namespace: envoy.namespace, labels },
       spec: {
-        selector: { matchLabels: { app: EDGE_NAMES.app } },
+        selector: { matchLabels: ENVOY_POD_LABELS },
         namespaceSelector: { matchNames: [envoy.namespace] },
         podMetricsEndpoints: [
           {
@@ -57,7 +58,7 @@ export class MonitoringChart extends Chart {
     new k8s.KubeConfigMap(this, 'dashboard', {
       metadata: {
         name: EDGE_NAMES.dashboardConfigMap,
-        namespace: monitoring.dashboardNamespace ?? envoy.namespace,
+        namespace: dashboardNamespace(config),
         labels: { 'app.kubernetes.io/part-of': 'envoy-edge', ...monitoring.dashboardLabels },
       },
       data: { 'envoy-edge.json': `${JSON.stringify(grafanaDashboard(config), null, 2)}\n` },

@@ -6,16 +6,15 @@
 // Both are pure functions of the config, typed by Envoy's own API (imports/envoy-types.ts), so tsc
 // refuses a misspelt field or a wrong shape. The chart only serializes them.
 import { createHash } from 'node:crypto';
-import type { EdgeConfig } from '../config/schema';
 import type { Bootstrap } from '../imports/envoy-types';
-import { adminCluster } from './clusters';
-import { processLimits } from './limits';
-import { readyListener, websocketListener } from './listeners';
-import { buildLiveResources, type EnvoyLiveResources, liveConfigSource } from './live';
+import { type AdminClusterInput, adminCluster } from './clusters';
+import { type ProcessLimitsInput, processLimits } from './limits';
+import { type ReadyListenerInput, readyListener, type WebsocketListenerInput, websocketListener } from './listeners';
+import { buildLiveResources, type EnvoyLiveResources, type LiveInput, liveConfigSource } from './live';
 import { ENVOY_NAMES } from './names';
 import { overloadManager } from './overload';
 import { socketAddress } from './proto';
-import { peersCluster } from './rate-limit';
+import { type PeersClusterInput, peersCluster } from './rate-limit';
 
 export type EnvoyBootstrap = Bootstrap;
 
@@ -25,12 +24,17 @@ export interface EnvoyConfig {
   readonly live: EnvoyLiveResources;
 }
 
-export function buildEnvoyConfig(config: EdgeConfig): EnvoyConfig {
+/** What the static bootstrap reads: only config fields that need a new Envoy process (its listeners, clusters and sizing). */
+export interface BootstrapInput {
+  readonly envoy: WebsocketListenerInput & ReadyListenerInput & AdminClusterInput & PeersClusterInput['envoy'] & ProcessLimitsInput;
+}
+
+export function buildEnvoyConfig(config: BootstrapInput & LiveInput): EnvoyConfig {
   return { bootstrap: buildEnvoyBootstrap(config), live: buildLiveResources(config) };
 }
 
 /** The static bootstrap only; it reads only the config fields that need a new Envoy process. */
-export function buildEnvoyBootstrap(config: Pick<EdgeConfig, 'envoy'>): Bootstrap {
+export function buildEnvoyBootstrap(config: BootstrapInput): Bootstrap {
   return withConfigRevision(assemble(config));
 }
 
@@ -46,7 +50,7 @@ function withConfigRevision(bootstrap: Bootstrap): Bootstrap {
   return { ...bootstrap, stats_config: { stats_tags: [{ tag_name: CONFIG_REVISION_TAG, fixed_value: revision }] } };
 }
 
-function assemble(config: Pick<EdgeConfig, 'envoy'>): Bootstrap {
+function assemble(config: BootstrapInput): Bootstrap {
   const { envoy } = config;
   return {
     node: { id: 'envoy-proxy', cluster: 'envoy-proxy' },

@@ -6,7 +6,10 @@ import type { BackendLimits } from './limits';
 import { backendDnsName, ENVOY_NAMES, TYPE } from './names';
 import { protoDuration, socketAddress } from './proto';
 
-export type BackendClusterInput = Pick<EdgeConfig, 'backend'> & { readonly envoy: Pick<EdgeConfig['envoy'], 'healthCheck' | 'dnsRefreshRate'> };
+export interface BackendClusterInput {
+  readonly backend: Pick<EdgeConfig['backend'], 'serviceName' | 'namespace' | 'port' | 'healthPort' | 'healthPath'>;
+  readonly envoy: Pick<EdgeConfig['envoy'], 'healthCheck' | 'dnsRefreshRate'>;
+}
 
 export function backendCluster(config: BackendClusterInput, limits: Pick<BackendLimits, 'maxConnectionsPerBackendPod'>): Cluster {
   const { backend, envoy } = config;
@@ -129,8 +132,10 @@ export function dnsClusterType(refreshMs: number): ClusterType {
   };
 }
 
+export type AdminClusterInput = Pick<EdgeConfig['envoy'], 'adminPort'>;
+
 /** The admin interface on loopback, reached only through the ready listener's read-only routes. */
-export function adminCluster(envoy: Pick<EdgeConfig['envoy'], 'adminPort'>): Cluster {
+export function adminCluster(envoy: AdminClusterInput): Cluster {
   return {
     name: ENVOY_NAMES.adminCluster,
     type: 'STATIC',

@@ -38,7 +38,11 @@ export interface ProcessLimits {
 export type PerReplicaLimits = BackendLimits & ProcessLimits;
 
 /** Splits the fleet-wide backend totals across replicas. The config rules have already refused uneven splits. */
-export function backendLimits(envoy: Pick<EdgeConfig['envoy'], 'replicas' | 'rateLimit' | 'connections' | 'plainHttp'>): BackendLimits {
+type Envoy = EdgeConfig['envoy'];
+
+export type BackendLimitsInput = Pick<Envoy, 'replicas' | 'rateLimit' | 'connections'> & { readonly plainHttp: Pick<Envoy['plainHttp'], 'maxConnections'> };
+
+export function backendLimits(envoy: BackendLimitsInput): BackendLimits {
   const { replicas, rateLimit, connections } = envoy;
   // Rounded down, at least one: plain HTTP is a side door, never a reason to refuse a replica count.
   const plainMaxConnections = Math.max(1, Math.floor(envoy.plainHttp.maxConnections / replicas));
@@ -51,16 +55,25 @@ export function backendLimits(envoy: Pick<EdgeConfig['envoy'], 'replicas' | 'rat
   };
 }
 
-export function processLimits(envoy: Pick<EdgeConfig['envoy'], 'replicas' | 'resources' | 'maxDownstreamConnections'>): ProcessLimits {
+export type ProcessLimitsInput = Pick<Envoy, 'replicas' | 'maxDownstreamConnections'> & {
+  readonly resources: Pick<Envoy['resources'], 'cpuLimit' | 'memoryLimit'>;
+};
+
+export function processLimits(envoy: ProcessLimitsInput): ProcessLimits {
   const { replicas, resources } = envoy;
   return {
     // Rounded down, so the fleet never accepts more than the configured total.
     maxDownstreamConnections: Math.floor(envoy.maxDownstreamConnections / replicas),
-    concurrency: Math.max(1, Math.floor(resources.cpuLimit.millicores / 1000)),
+    concurrency: workerConcurrency(envoy),
     maxHeapSizeBytes: Math.floor(resources.memoryLimit.bytes * HEAP_SHARE_OF_MEMORY_LIMIT),
   };
 }
 
-export function perReplicaLimits(config: Pick<EdgeConfig, 'envoy'>): PerReplicaLimits {
+/** Envoy's worker threads: one per whole CPU of the limit, at least one (Envoy's default is one per host core). */
+export function workerConcurrency(envoy: { readonly resources: Pick<Envoy['resources'], 'cpuLimit'> }): number {
+  return Math.max(1, Math.floor(envoy.resources.cpuLimit.millicores / 1000));
+}
+
+export function perReplicaLimits(config: { readonly envoy: BackendLimitsInput & ProcessLimitsInput }): PerReplicaLimits {
   return { ...backendLimits(config.envoy), ...processLimits(config.envoy) };
 }

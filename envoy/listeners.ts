@@ -129,7 +129,9 @@ function jsonStdoutAccessLog(): AccessLog {
   };
 }
 
-export function readyListener(envoy: Pick<EdgeConfig['envoy'], 'readyPort' | 'readyMaxConnections'>): Listener {
+export type ReadyListenerInput = Pick<EdgeConfig['envoy'], 'readyPort' | 'readyMaxConnections'>;
+
+export function readyListener(envoy: ReadyListenerInput): Listener {
   const getOnly: HeaderMatcher = { name: ':method', string_match: { exact: 'GET' } };
   const connectionManager: AnyOf<typeof TYPE.hcm> = {
     '@type': TYPE.hcm,

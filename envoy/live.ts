@@ -3,16 +3,15 @@
 // (CDS) and the backend's connection caps (an RTDS runtime layer), each one file holding a
 // DiscoveryResponse whose version_info is a hash of its resources.
 import { createHash } from 'node:crypto';
-import type { EdgeConfig } from '../config/schema';
 import type {
   envoy_config_cluster_v3_Cluster as Cluster,
   envoy_config_core_v3_ConfigSource as ConfigSource,
   envoy_config_route_v3_RouteConfiguration as RouteConfiguration,
 } from '../imports/envoy-types';
-import { backendCapsRuntime, backendCluster } from './clusters';
-import { backendLimits } from './limits';
+import { type BackendClusterInput, backendCapsRuntime, backendCluster } from './clusters';
+import { type BackendLimitsInput, backendLimits } from './limits';
 import { ENVOY_NAMES } from './names';
-import { websocketRoutes } from './routes';
+import { type RoutesInput, websocketRoutes } from './routes';
 
 /** Where the live ConfigMap is mounted: its own volume, never a subPath (subPath mounts never update). */
 export const LIVE_DIR = '/etc/envoy-live';
@@ -45,7 +44,8 @@ export interface DiscoveryFile {
   readonly resources: readonly Record<string, unknown>[];
 }
 
-export type LiveInput = Pick<EdgeConfig, 'backend'> & { readonly envoy: EdgeConfig['envoy'] };
+/** What the live resources read: the routes', the backend cluster's and the per-replica caps' fields. */
+export type LiveInput = BackendClusterInput & { readonly envoy: RoutesInput & BackendLimitsInput };
 
 export function buildLiveResources(config: LiveInput): EnvoyLiveResources {
   const limits = backendLimits(config.envoy);

@@ -47,11 +47,11 @@ export const TYPE = {
 } as const satisfies Record<string, TypeUrl>;
 
 /** The backend's headless Service name as resolved from inside the cluster. */
-export function backendDnsName(config: Pick<EdgeConfig, 'backend'>): string {
+export function backendDnsName(config: { readonly backend: Pick<EdgeConfig['backend'], 'serviceName' | 'namespace'> }): string {
   return `${config.backend.serviceName}.${config.backend.namespace}.svc.cluster.local`;
 }
 
 /** The peers Service (the ready Envoy pods) as resolved from inside the cluster. */
-export function peersDnsName(config: Pick<EdgeConfig, 'envoy'>): string {
+export function peersDnsName(config: { readonly envoy: Pick<EdgeConfig['envoy'], 'namespace'> }): string {
   return `${EDGE_NAMES.peersService}.${config.envoy.namespace}.svc.cluster.local`;
 }

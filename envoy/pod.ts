@@ -7,7 +7,7 @@ import * as k8s from 'cdk8s-plus-28/lib/imports/k8s';
 import { rolloutSurge } from '../config/rules';
 import type { EdgeConfig } from '../config/schema';
 import { EDGE_NAMES } from '../k8s/names';
-import { processLimits } from './limits';
+import { workerConcurrency } from './limits';
 import { LIVE_DIR } from './live';
 import { ENVOY_NAMES } from './names';
 
@@ -19,6 +19,14 @@ const EPHEMERAL_STORAGE = '64Mi';
 /** Seconds the LB controller may take to deregister a terminating pod before the ALB starts draining it. */
 const DEREGISTRATION_PROPAGATION_SECONDS = 15;
 
+/** The labels every Envoy pod carries; the Services, the PodDisruptionBudget and the NetworkPolicy select on them. */
+export const ENVOY_POD_LABELS: Readonly<Record<string, string>> = { app: EDGE_NAMES.app };
+
+/** A voluntary eviction (a node drain) never takes the last serving Envoy pod. */
+export function disruptionBudget(): k8s.PodDisruptionBudgetSpec {
+  return { minAvailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: ENVOY_POD_LABELS } };
+}
+
 /** How a pod leaves the ALB without cutting WebSockets before the ALB itself closes them. */
 export interface ShutdownTiming {
   /** preStop sleep: the ALB's deregistration delay plus the controller's propagation time. */
@@ -28,14 +36,21 @@ export interface ShutdownTiming {
   readonly terminationGracePeriodSeconds: number;
 }
 
-export function shutdownTiming(config: EdgeConfig): ShutdownTiming {
+export interface ShutdownTimingInput {
+  readonly alb: Pick<EdgeConfig['alb'], 'deregistrationDelaySeconds'>;
+  readonly envoy: Pick<EdgeConfig['envoy'], 'drainTime'>;
+}
+
+export function shutdownTiming(config: ShutdownTimingInput): ShutdownTiming {
   const preStopSleepSeconds = config.alb.deregistrationDelaySeconds + DEREGISTRATION_PROPAGATION_SECONDS;
   const drainSeconds = Math.ceil(config.envoy.drainTime / 1000);
   return { preStopSleepSeconds, drainSeconds, terminationGracePeriodSeconds: preStopSleepSeconds + drainSeconds + 5 };
 }
 
-export function envoyArgs(config: EdgeConfig): string[] {
-  const { concurrency } = processLimits(config.envoy);
+export type EnvoyArgsInput = ShutdownTimingInput & { readonly envoy: Parameters<typeof workerConcurrency>[0] };
+
+export function envoyArgs(config: EnvoyArgsInput): string[] {
+  const concurrency = workerConcurrency(config.envoy);
   return [
     '--config-path',
     `${EDGE_NAMES.bootstrapDir}/${EDGE_NAMES.bootstrapFile}`,
@@ -59,7 +74,9 @@ export function envoyArgs(config: EdgeConfig): string[] {
  * connections beside the serving ones (docs/behaviour.md, "Rollout", has the arithmetic). A single replica must
  * surge, or it would serve nothing while it is replaced.
  */
-export function rolloutStrategy(config: EdgeConfig): Pick<k8s.DeploymentSpec, 'strategy' | 'minReadySeconds'> {
+export type RolloutInput = ShutdownTimingInput & { readonly envoy: Pick<EdgeConfig['envoy'], 'replicas'> };
+
+export function rolloutStrategy(config: RolloutInput): Pick<k8s.DeploymentSpec, 'strategy' | 'minReadySeconds'> {
   const surge = rolloutSurge(config.envoy.replicas);
   return {
     strategy: {
@@ -73,13 +90,17 @@ export function rolloutStrategy(config: EdgeConfig): Pick<k8s.DeploymentSpec, 's
   };
 }
 
+export type PodTemplateInput = EnvoyArgsInput & {
+  readonly envoy: Pick<EdgeConfig['envoy'], 'image' | 'listenerPort' | 'readyPort' | 'runAsUser' | 'resources'>;
+};
+
 /**
  * The Envoy pod template: everything that rolls the pods when it changes. A pure function of the
  * config and the static bootstrap text (the live ConfigMap is mounted, never hashed in).
  */
-export function envoyPodTemplate(config: EdgeConfig, bootstrapText: string): k8s.PodTemplateSpec {
+export function envoyPodTemplate(config: PodTemplateInput, bootstrapText: string): k8s.PodTemplateSpec {
   const { envoy } = config;
-  const podLabels = { app: EDGE_NAMES.app };
+  const podLabels = ENVOY_POD_LABELS;
   const timing = shutdownTiming(config);
   const readyProbe = (periodSeconds: number, failureThreshold: number): k8s.Probe => ({
     httpGet: { path: ENVOY_NAMES.readyPath, port: k8s.IntOrString.fromString('ready') },

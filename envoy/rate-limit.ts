@@ -65,7 +65,9 @@ export function rateLimitFilterDeclaration(): AnyOf<typeof TYPE.localRateLimit> 
  * The ready Envoy pods, found through a headless Service. Envoy never connects to them: the
  * cluster exists to be counted by the fleet rate limit.
  */
-export function peersCluster(config: Pick<EdgeConfig, 'envoy'>): Cluster {
+export type PeersClusterInput = { readonly envoy: Pick<EdgeConfig['envoy'], 'namespace' | 'readyPort'> };
+
+export function peersCluster(config: PeersClusterInput): Cluster {
   return {
     name: ENVOY_NAMES.peersCluster,
     cluster_type: dnsClusterType(PEERS_DNS_REFRESH_MS),

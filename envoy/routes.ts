@@ -13,10 +13,12 @@ import { ENVOY_NAMES, TYPE } from './names';
 import { protoDuration } from './proto';
 import { fleetWebsocketRateLimit } from './rate-limit';
 
-export type RoutesInput = Pick<
-  EdgeConfig['envoy'],
-  'rateLimit' | 'perClient' | 'connections' | 'streamIdleTimeout' | 'plainHttpTimeout' | 'allowedOrigins' | 'allowMissingOrigin' | 'plainHttp'
->;
+type Envoy = EdgeConfig['envoy'];
+
+export type RoutesInput = Pick<Envoy, 'rateLimit' | 'perClient' | 'streamIdleTimeout' | 'plainHttpTimeout' | 'allowedOrigins' | 'allowMissingOrigin'> & {
+  readonly connections: Pick<Envoy['connections'], 'queueTimeout'>;
+  readonly plainHttp: Pick<Envoy['plainHttp'], 'maxRequestBytes'>;
+};
 
 /** Plain requests use the backend's HIGH priority pool: circuit breakers of their own (envoy/clusters.ts). */
 export const PLAIN_HTTP_PRIORITY = 'HIGH';

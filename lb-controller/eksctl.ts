@@ -41,8 +41,13 @@ export interface EksctlClusterConfig {
     | { readonly podIdentityAssociations: readonly EksctlPodIdentityAssociation[] };
 }
 
+export interface EksctlInput {
+  readonly cluster: Pick<EdgeConfig['cluster'], 'name' | 'region'>;
+  readonly lbController: Pick<EdgeConfig['lbController'], 'identity' | 'serviceAccountName'>;
+}
+
 /** A ClusterConfig holding only what the LB controller needs; apply it to an existing or new cluster. */
-export function buildEksctlClusterConfig(config: EdgeConfig): EksctlClusterConfig {
+export function buildEksctlClusterConfig(config: EksctlInput): EksctlClusterConfig {
   const { cluster, lbController } = config;
   const metadata = { name: cluster.name, region: cluster.region };
   const roleName = lbControllerRoleName(cluster.name);

@@ -5,7 +5,7 @@ import type { EdgeConfig } from '../config/schema';
 const A = 'alb.ingress.kubernetes.io';
 
 export interface AlbInputs {
-  readonly alb: EdgeConfig['alb'];
+  readonly alb: Pick<EdgeConfig['alb'], 'scheme' | 'idleTimeoutSeconds' | 'deregistrationDelaySeconds' | 'certificateArn' | 'sslPolicy' | 'wafAclArn'>;
   /** Where the ALB health-checks each Envoy pod. */
   readonly healthCheck: { readonly port: number; readonly path: string };
 }

@@ -52,8 +52,13 @@ export const REFUSED_VALUES: Readonly<Record<string, string>> = {
 export const PROTECTED_VALUE_PATHS: readonly string[] = Object.keys(PROTECTED_VALUES);
 export const REFUSED_VALUE_PATHS: readonly string[] = Object.keys(REFUSED_VALUES);
 
+export interface LbControllerValuesInput {
+  readonly cluster: Pick<EdgeConfig['cluster'], 'name' | 'region' | 'vpcId'>;
+  readonly lbController: Pick<EdgeConfig['lbController'], 'serviceAccountName' | 'replicas' | 'certManager' | 'values'>;
+}
+
 /** The Helm values for the pinned chart; throws ConfigError if user values collide with ours. */
-export function buildLbControllerValues(config: EdgeConfig): LbControllerValues {
+export function buildLbControllerValues(config: LbControllerValuesInput): LbControllerValues {
   const problems = checkLbControllerValues(config);
   if (problems.length) throw new ConfigError(problems);
   const { cluster, lbController } = config;
@@ -81,7 +86,7 @@ export function buildLbControllerValues(config: EdgeConfig): LbControllerValues 
  * Problems with `lbController.values`, one line each in the config error format
  * (`field: got <value>; allowed: <what>`). Empty when the user values collide with nothing.
  */
-export function checkLbControllerValues(config: EdgeConfig): string[] {
+export function checkLbControllerValues(config: { readonly lbController: Pick<EdgeConfig['lbController'], 'values'> }): string[] {
   const problems: string[] = [];
   walkUserValues(config.lbController.values, [], problems);
   return problems;

@@ -24,7 +24,19 @@ const LIVE_REJECTION_WINDOW = '1h';
 /** The section of docs/monitoring.md for each alert; its anchor is the alert's name, lower case. */
 export const RUNBOOK = 'docs/monitoring.md';
 
-export function alertRules(config: EdgeConfig): AlertRule[] {
+type Envoy = EdgeConfig['envoy'];
+
+export interface AlertsInput {
+  readonly monitoring: Pick<EdgeConfig['monitoring'], 'alerts'>;
+  readonly envoy: Pick<Envoy, 'namespace' | 'replicas' | 'rateLimit' | 'connections'> & {
+    readonly healthCheck: Pick<Envoy['healthCheck'], 'unhealthyThreshold'>;
+    readonly resources: Pick<Envoy['resources'], 'memoryLimit'>;
+  };
+  readonly backend: Pick<EdgeConfig['backend'], 'healthPath'>;
+  readonly gitops: RunbookInput['gitops'];
+}
+
+export function alertRules(config: AlertsInput): AlertRule[] {
   const a = config.monitoring.alerts;
   const m = (extra: Record<string, string> = {}) => matchers(config, extra);
   const { maxTotal } = config.envoy.connections;
@@ -112,14 +124,16 @@ export function alertRules(config: EdgeConfig): AlertRule[] {
 }
 
 /** The rules as a Prometheus rule file (what the PrometheusRule's spec holds), for promtool and Prometheus. */
-export function ruleFile(config: EdgeConfig): { groups: { name: string; rules: AlertRule[] }[] } {
+export function ruleFile(config: AlertsInput): { groups: { name: string; rules: AlertRule[] }[] } {
   return { groups: [{ name: RULE_GROUP, rules: alertRules(config) }] };
 }
 
 export const RULE_GROUP = 'envoy-edge';
 
 /** A link to the alert's runbook section, when the repository URL says where it is browsable. */
-function runbook(config: EdgeConfig, alert: string): { runbook_url?: string } {
+type RunbookInput = { readonly gitops: Pick<EdgeConfig['gitops'], 'repoURL' | 'targetRevision'> };
+
+function runbook(config: RunbookInput, alert: string): { runbook_url?: string } {
   const file = browsableFile(config.gitops.repoURL, config.gitops.targetRevision, RUNBOOK);
   return file ? { runbook_url: `${file}#${alert.toLowerCase()}` } : {};
 }

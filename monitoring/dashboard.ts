@@ -12,7 +12,13 @@ export interface Panel {
   readonly targets: readonly { readonly expr: string; readonly legendFormat: string }[];
 }
 
-export function dashboardPanels(config: EdgeConfig): Panel[] {
+type Envoy = EdgeConfig['envoy'];
+
+export interface DashboardPanelsInput {
+  readonly envoy: Pick<Envoy, 'namespace' | 'rateLimit'> & { readonly connections: Pick<Envoy['connections'], 'maxTotal'> };
+}
+
+export function dashboardPanels(config: DashboardPanelsInput): Panel[] {
   const m = (extra: Record<string, string> = {}) => matchers(config, extra);
   const { maxTotal } = config.envoy.connections;
   return [
@@ -91,7 +97,7 @@ export function dashboardPanels(config: EdgeConfig): Panel[] {
 }
 
 /** Grafana's dashboard JSON. Its uid is derived from the Argo CD project, so each environment has its own. */
-export function grafanaDashboard(config: EdgeConfig): Record<string, unknown> {
+export function grafanaDashboard(config: DashboardPanelsInput & { readonly gitops: Pick<EdgeConfig['gitops'], 'project'> }): Record<string, unknown> {
   const panels = dashboardPanels(config).map((p, i) => ({
     id: i + 1,
     type: 'timeseries',
@@ -116,8 +122,16 @@ export function grafanaDashboard(config: EdgeConfig): Record<string, unknown> {
   };
 }
 
+/** Where the dashboard ConfigMap goes: where Grafana's sidecar looks, or else beside Envoy. */
+export function dashboardNamespace(config: {
+  readonly monitoring: Pick<EdgeConfig['monitoring'], 'dashboardNamespace'>;
+  readonly envoy: Pick<EdgeConfig['envoy'], 'namespace'>;
+}): string {
+  return config.monitoring.dashboardNamespace ?? config.envoy.namespace;
+}
+
 /** Grafana uids are at most 40 characters. */
-function dashboardUid(config: EdgeConfig): string {
+function dashboardUid(config: { readonly gitops: Pick<EdgeConfig['gitops'], 'project'> }): string {
   const project = config.gitops.project;
   return project.length <= 40 ? project : `${project.slice(0, 31)}-${createHash('sha256').update(project).digest('hex').slice(0, 8)}`;
 }

@@ -4,7 +4,7 @@ import type { EdgeConfig } from '../config/schema';
 import { ENVOY_NAMES } from '../envoy/names';
 
 /** A PromQL label matcher list, such as {namespace="envoy-proxy",envoy_cluster_name="websocket_backend"}. */
-export function matchers(config: EdgeConfig, extra: Record<string, string> = {}): string {
+export function matchers(config: { readonly envoy: Pick<EdgeConfig['envoy'], 'namespace'> }, extra: Record<string, string> = {}): string {
   const labels = { namespace: config.envoy.namespace, ...extra };
   return `{${Object.entries(labels)
     .map(([k, v]) => `${k}="${v}"`)

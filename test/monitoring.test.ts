@@ -94,6 +94,17 @@ test("GIVEN the dashboard THEN its ConfigMap is labelled for Grafana's sidecar a
   expect(dashboard.panels.map((p: any) => p.title)).toEqual(dashboardPanels(on).map((p) => p.title));
 });
 
+test("GIVEN no monitoring.dashboardNamespace THEN the dashboard ConfigMap sits beside Envoy; given one, it sits there (where Grafana's sidecar looks)", () => {
+  const namespaceOf = (config = on) =>
+    findObject(
+      synthObjects((app) => new MonitoringChart(app, 'monitoring', { config })),
+      'ConfigMap',
+      'envoy-proxy-dashboard',
+    ).metadata.namespace;
+  expect(namespaceOf()).toBe('envoy-proxy');
+  expect(namespaceOf(configWith({ monitoring: { enabled: true, dashboardNamespace: 'grafana' } }))).toBe('grafana');
+});
+
 test("GIVEN every expression THEN the metric names it uses are Envoy's (the live suite checks each against the real Envoy)", () => {
   const expressions = [...alertRules(on).map((r) => r.expr), ...dashboardPanels(on).flatMap((p) => p.targets.map((t) => t.expr))];
   expect(expressions.flatMap(metricNames).length).toBeGreaterThan(expressions.length);

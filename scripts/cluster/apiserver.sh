@@ -10,11 +10,11 @@
 #   (stop reads VERIFY_APISERVER_DIR or $2)          ... kubectl ...
 #
 # start: makes a temp dir (mktemp, under $TMPDIR) holding a throwaway CA, serving and
-#   client certificates and a service-account signing key (openssl; valid 2 days, made
-#   for this run only), etcd's data and both logs; starts etcd and kube-apiserver on free
+#   client certificates and a service-account signing key (apiserver-pki.sh; valid 2 days,
+#   made for this run only), etcd's data and both logs; starts etcd and kube-apiserver on free
 #   loopback ports; writes a kubeconfig (user verify-admin, group system:masters, so RBAC
-#   lets it do anything); waits for /readyz; then applies (server-side) the CRDs that
-#   crd-files.sh lists from test/fixtures (Argo CD, Prometheus Operator, the LB controller) and
+#   lets it do anything); waits for /readyz; then applies (server-side, apiserver-crds.sh) the
+#   CRDs that crd-files.sh lists from test/fixtures (Argo CD, Prometheus Operator, the LB controller) and
 #   waits until they are Established. On stdout (called form) it prints
 #     export KUBECONFIG='<dir>/kubeconfig'  export VERIFY_APISERVER_DIR='<dir>'
 #     export KUBECACHEDIR='<dir>/kube-cache'
@@ -53,6 +53,10 @@ _apiserver_load_tools() {
   _APISERVER_REPO="$repo"
   # shellcheck source=scripts/cluster/crd-files.sh
   . "$here/crd-files.sh"
+  # shellcheck source=scripts/cluster/apiserver-pki.sh
+  . "$here/apiserver-pki.sh"
+  # shellcheck source=scripts/cluster/apiserver-crds.sh
+  . "$here/apiserver-crds.sh"
   if [ -z "${VERIFY_KUBE_APISERVER:-}" ]; then
     # shellcheck source=scripts/lib.sh
     . "$here/../lib.sh"
@@ -84,35 +88,6 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))
 for s in socks:
     s.close()
 EOF
-}
-
-_apiserver_certs() {
-  local d="$1"
-  (
-    set -e
-    cd "$d/pki"
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-      -keyout ca.key -out ca.crt -days 2 -subj "/CN=verify-throwaway-ca" \
-      -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
-    cat > server.ext <<'EOF'
-basicConstraints=CA:FALSE
-keyUsage=critical,digitalSignature,keyEncipherment
-extendedKeyUsage=serverAuth
-subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local
-EOF
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-      -keyout server.key -out server.csr -subj "/CN=kube-apiserver"
-    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
-      -out server.crt -days 2 -extfile server.ext
-    printf 'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' > client.ext
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-      -keyout admin.key -out admin.csr -subj "/O=system:masters/CN=verify-admin"
-    openssl x509 -req -in admin.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
-      -out admin.crt -days 2 -extfile client.ext
-    openssl genrsa -out sa.key 2048
-    openssl rsa -in sa.key -pubout -out sa.pub
-    chmod 600 ./*.key
-  ) >"$d/logs/openssl.log" 2>&1 || { tail -n 20 "$d/logs/openssl.log" >&2; return 1; }
 }
 
 _apiserver_pid_alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
@@ -189,25 +164,7 @@ _apiserver_start_inner() {
     </dev/null >"$d/logs/kube-apiserver.log" 2>&1 &
   echo $! >"$d/kube-apiserver.pid"
 
-  cat >"$d/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: verify
-  cluster:
-    server: https://127.0.0.1:$api_port
-    certificate-authority: $d/pki/ca.crt
-users:
-- name: verify-admin
-  user:
-    client-certificate: $d/pki/admin.crt
-    client-key: $d/pki/admin.key
-contexts:
-- name: verify
-  context: {cluster: verify, user: verify-admin, namespace: default}
-current-context: verify
-EOF
-  chmod 600 "$d/kubeconfig"
+  _apiserver_kubeconfig "$d" "$api_port"
   export KUBECONFIG="$d/kubeconfig" KUBECACHEDIR="$d/kube-cache"
 
   timeout="${VERIFY_APISERVER_READY_TIMEOUT:-180}"
@@ -235,31 +192,7 @@ EOF
     _apiserver_log "VERIFY_SKIP_CRDS=1: no CRDs applied"
     return 0
   fi
-  local crds=() names f
-  mapfile -t crds < <(crd_files "$_APISERVER_REPO")
-  for f in "${crds[@]}"; do
-    [ -f "$f" ] || { _apiserver_log "ERROR: CRD file missing from the repository: $f"; return 1; }
-  done
-  _apiserver_log "applying ${#crds[@]} CRD files from test/fixtures (server-side: the Argo CD CRDs are too big for client-side apply's annotation)"
-  local args=()
-  for f in "${crds[@]}"; do args+=(-f "$f"); done
-  names="$("$VERIFY_KUBECTL" apply --server-side --field-manager verify-crds -o name "${args[@]}")" || {
-    _apiserver_log "ERROR: applying the CRDs failed"; return 1; }
-  # `kubectl wait` fails outright while .status is still empty, so poll instead.
-  local n pending
-  for i in $(seq 1 120); do
-    pending=""
-    for n in $names; do
-      [ "$("$VERIFY_KUBECTL" get "$n" -o 'jsonpath={.status.conditions[?(@.type=="Established")].status}' 2>/dev/null)" = True ] ||
-        pending+=" $n"
-    done
-    [ -n "$pending" ] || break
-    if [ "$i" -eq 120 ]; then
-      _apiserver_log "ERROR: CRDs not Established after 120s:$pending"; return 1
-    fi
-    sleep 1
-  done
-  _apiserver_log "CRDs established: $(echo $names | sed 's#customresourcedefinition.apiextensions.k8s.io/##g')"
+  _apiserver_apply_crds "$_APISERVER_REPO"
 }
 
 apiserver_start() {
