@@ -7,6 +7,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statS
 import * as path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { type Environment, loadEnvironments } from '../../config/load';
+import { reporter, seconds, startedContext, waitFor as waitUntil } from '../verification';
 
 /** What scripts/verify-cluster.sh started, for one environment: its API server, under this kube context. */
 export interface ClusterEnvironment {
@@ -32,18 +33,12 @@ export interface ClusterContext {
 }
 
 export function clusterContext(): ClusterContext {
-  const file = process.env.VERIFY_CLUSTER_CONTEXT;
-  if (!file) throw new Error('VERIFY_CLUSTER_CONTEXT is not set: run these scenarios through npm run verify:cluster');
-  return JSON.parse(readFileSync(file, 'utf8')) as ClusterContext;
+  return startedContext<ClusterContext>('VERIFY_CLUSTER_CONTEXT', 'npm run verify:cluster');
 }
 
 /** Measured figures go to the output, one line each, as in the live and GitOps suites. */
-export function report(line: string): void {
-  process.stderr.write(`[verify-cluster] ${line}\n`);
-}
-
-/** Seconds with one decimal, for figures. */
-export const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+export const report = reporter('verify-cluster');
+export { seconds };
 
 export interface Run {
   readonly status: number | null;
@@ -362,12 +357,4 @@ export class FinalizerStandIn {
 }
 
 /** Polls `check` every 100 ms until it returns a value that is not undefined; fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, timeoutMs: number, check: () => T | undefined): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export const waitFor = <T>(what: string, timeoutMs: number, check: () => T | undefined): Promise<T> => waitUntil(what, timeoutMs, check, 100);

@@ -11,50 +11,95 @@ import * as path from 'node:path';
 import { parseAllDocuments, parseDocument, stringify } from 'yaml';
 import { loadEnvironments } from '../../config/load';
 import { OUTPUT_DIRS, synthesizeProject } from '../../synth/pipeline';
+import { reporter, seconds, startedContext, waitFor } from '../verification';
+import { type EnvironmentFacts, type LoopFacts, loopFacts, rewriteUrls } from './facts';
 
-/** What scripts/verify-gitops.sh started, for one environment. */
-export interface GitopsEnvironment {
-  /** gitops.stage, and the branch the environment follows (gitops.targetRevision). */
-  readonly stage: number;
-  readonly branch: string;
-  readonly context: string;
-  readonly envoyNamespace: string;
-  /** NAMESPACE/NAME: the children live in the environment's child namespace, not Argo CD's. */
-  readonly edgeApp: string;
-  /** The namespace of the environment's child Applications. */
-  readonly appsNamespace: string;
-  /** The environment's project (Envoy's objects), and its controller's project. */
-  readonly project: string;
-  readonly lbControllerProject: string;
-  /** The environment's root Application (made by the ApplicationSet; it syncs dist/<environment>/). */
-  readonly rootApp: string;
-}
-
-export interface GitopsContext {
+/** What scripts/verify-gitops.sh started and where, as it writes it (VERIFY_GITOPS_CONTEXT). */
+export interface Started {
   readonly kubeconfig: string;
   readonly kubectl: string;
   /** The checkout Argo CD's repository is pushed from. */
   readonly worktree: string;
-  readonly argocdContext: string;
-  readonly argocdNamespace: string;
+  /** The repository content as it stood when the run began (what was seeded, before any URL rewrite). */
+  readonly snapshot: string;
+  /** A folder of this run, removed by the script. */
+  readonly work: string;
+  /** The processes' logs (repo-server.log, the LB controller stand-ins' events). */
+  readonly logs: string;
+  /** The helm binary. */
+  readonly helm: string;
   /** The URL rewrites the harness makes in argocd/ and dist/ (the repository and the chart repository). */
   readonly rewrites: readonly (readonly [string, string])[];
-  readonly environments: Readonly<Record<string, GitopsEnvironment>>;
+  /** The commit seeded: main, and every later stage's branch, point at it before the first sync. */
+  readonly seed: string;
+  /** --real-clock: kwok's pods turn Ready when started; otherwise they report Ready since `kwokReadySince` s ago. */
+  readonly realClock: boolean;
+  readonly kwokReadySince: number;
+}
+
+/** What the scenarios run on: what the script started, and the loop's facts (facts.ts) from the seeded content. */
+export interface GitopsContext extends Started {
+  readonly facts: LoopFacts;
+  readonly environments: LoopFacts['environments'];
+  readonly argocdNamespace: string;
+  /** The kube context of Argo CD's cluster. */
+  readonly argocdContext: string;
+  /** The chart the local Helm repository serves (test/fixtures/charts). */
+  readonly chartDir: string;
+}
+
+export type GitopsEnvironment = EnvironmentFacts;
+
+/** An object's identity, for kubectl. */
+export interface ObjectId {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+}
+
+export interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
 }
 
 export function gitopsContext(): GitopsContext {
-  const file = process.env.VERIFY_GITOPS_CONTEXT;
-  if (!file) throw new Error('VERIFY_GITOPS_CONTEXT is not set: run these scenarios through npm run verify:gitops');
-  return JSON.parse(readFileSync(file, 'utf8')) as GitopsContext;
+  const started = startedContext<Started>('VERIFY_GITOPS_CONTEXT', 'npm run verify:gitops');
+  const facts = loopFacts(started.snapshot);
+  return {
+    ...started,
+    facts,
+    environments: facts.environments,
+    argocdNamespace: facts.argocdNamespace,
+    argocdContext: facts.environments[facts.argocdEnvironment].context,
+    chartDir: path.join(started.snapshot, 'test', 'fixtures', 'charts', `${facts.chart.name}-${facts.chart.version}`),
+  };
 }
 
 /** Measured figures go to the output, one line each, as in the live suite. */
-export function report(line: string): void {
-  process.stderr.write(`[verify-gitops] ${line}\n`);
-}
+export const report = reporter('verify-gitops');
+export { seconds, waitFor };
+
+/** The file first-sync.gitops.test.ts leaves when the loop is up; the other scenarios need it. */
+const firstSyncPassed = (ctx: Started) => path.join(ctx.work, 'first-sync.passed');
 
 export class Gitops {
-  constructor(readonly ctx: GitopsContext = gitopsContext()) {}
+  readonly ctx: GitopsContext = gitopsContext();
+
+  /**
+   * Every scenario but the first runs on a loop that is up: bootstrapped, every Application Synced and
+   * Healthy. Without it, they fail at once instead of each waiting out its timeouts.
+   */
+  constructor({ firstSync = false }: { firstSync?: boolean } = {}) {
+    if (!firstSync && !existsSync(firstSyncPassed(this.ctx)))
+      throw new Error('the first sync did not pass (first-sync.gitops.test.ts): the loop is not up, nothing to test on');
+  }
+
+  /** Called by first-sync.gitops.test.ts once every Application is Synced and Healthy. */
+  markFirstSyncPassed(): void {
+    writeFileSync(firstSyncPassed(this.ctx), `${this.ctx.seed}\n`);
+  }
 
   /** kubectl in an environment's cluster; throws with kubectl's stderr when it fails. */
   kubectl(environment: string, ...args: string[]): string {
@@ -78,9 +123,49 @@ export class Gitops {
   }
 
   private run(context: string, args: string[]): string {
-    const out = spawnSync(this.ctx.kubectl, ['--kubeconfig', this.ctx.kubeconfig, '--context', context, ...args], { encoding: 'utf8' });
+    const out = this.runRaw(context, args);
     if (out.status !== 0) throw new Error(`kubectl ${args.join(' ')}: ${out.stderr.trim()}`);
     return out.stdout;
+  }
+
+  private runRaw(context: string, args: string[], input?: string): Run {
+    const out = spawnSync(this.ctx.kubectl, ['--kubeconfig', this.ctx.kubeconfig, '--context', context, ...args], { encoding: 'utf8', input });
+    return { status: out.status, stdout: out.stdout, stderr: out.stderr };
+  }
+
+  /** kubectl in an environment's cluster, its exit status and output, whatever they are. */
+  tryKubectl(environment: string, ...args: string[]): Run {
+    return this.runRaw(this.ctx.environments[environment].context, args);
+  }
+
+  /** The environment's three Applications: the root, the edge's and the controller's. */
+  appsOf(environment: string): string[] {
+    const e = this.ctx.environments[environment];
+    return [e.rootApp, e.edgeApp, e.lbApp];
+  }
+
+  /** One line on an Application, for a failure's message. */
+  appLine(app: string): string {
+    return this.tryApp(
+      app,
+      '{.metadata.name}: {.status.sync.status}/{.status.health.status} at {.status.sync.revision}, operation {.status.operationState.phase}: {.status.operationState.message} {.status.conditions[*].message}',
+    );
+  }
+
+  /** An Application's status by JSONPath, or "" when it cannot be read (gone, say). */
+  tryApp(name: string, jsonpath: string): string {
+    const out = this.runRaw(this.ctx.argocdContext, ['get', 'applications.argoproj.io', ...this.appArgs(name), '-o', `jsonpath=${jsonpath}`]);
+    return out.status === 0 ? out.stdout : '';
+  }
+
+  /** What the LB controller's stand-in in an environment's cluster did, in order (scripts/gitops/lb-controller-standin.py). */
+  standinEvents(environment: string): { t: number; event: string; [field: string]: unknown }[] {
+    const file = path.join(this.ctx.logs, `lb-controller-standin-${this.ctx.environments[environment].destination}.events.jsonl`);
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
   }
 
   json<T = any>(environment: string, ...args: string[]): T {
@@ -100,7 +185,7 @@ export class Gitops {
     const out = mkdtempSync(path.join(tmpdir(), 'gitops-synth-'));
     try {
       synthesizeProject(out, path.join(this.ctx.worktree, 'config'));
-      for (const dir of ['argocd', 'dist']) rewriteTree(path.join(out, dir), this.ctx.rewrites);
+      for (const dir of ['argocd', 'dist']) rewriteUrls(path.join(out, dir), this.ctx.rewrites);
       for (const dir of OUTPUT_DIRS) {
         rmSync(path.join(this.ctx.worktree, dir), { recursive: true, force: true });
         cpSync(path.join(out, dir), path.join(this.ctx.worktree, dir), { recursive: true });
@@ -170,27 +255,35 @@ export class Gitops {
    * (as pushed) that exists in the environment's cluster: equal snapshots mean nothing was touched.
    */
   snapshot(environment: string, objects = this.objectsOf(environment)): string[] {
-    // One kubectl call for all of them (a List of the objects' identities), not one per object.
-    const identities = objects.map(({ apiVersion, kind, namespace, name }) => stringify({ apiVersion, kind, metadata: { name, namespace } })).join('---\n');
-    const out = spawnSync(
-      this.ctx.kubectl,
-      ['--kubeconfig', this.ctx.kubeconfig, '--context', this.ctx.environments[environment].context, 'get', '-f', '-', '--ignore-not-found', '-o', 'json'],
-      { input: identities, encoding: 'utf8' },
-    );
-    if (out.status !== 0) throw new Error(`kubectl get -f (${objects.length} objects): ${out.stderr.trim()}`);
-    const got = out.stdout.trim() ? JSON.parse(out.stdout) : { items: [] };
-    const items: any[] = got.kind === 'List' ? got.items : [got];
-    return items.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name} ${o.metadata.resourceVersion}`).sort();
+    return this.liveObjects(environment, objects)
+      .map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name} ${o.metadata.resourceVersion}`)
+      .sort();
   }
 
-  objectsOf(environment: string): { apiVersion: string; kind: string; namespace?: string; name: string }[] {
-    const dir = path.join(this.ctx.worktree, 'dist', environment, 'edge');
+  /** Those of `objects` that exist in the environment's cluster, as it holds them. */
+  liveObjects(environment: string, objects: readonly ObjectId[] = this.objectsOf(environment)): any[] {
+    // One kubectl call for all of them (a List of the objects' identities), not one per object.
+    const identities = objects.map(({ apiVersion, kind, namespace, name }) => stringify({ apiVersion, kind, metadata: { name, namespace } })).join('---\n');
+    const out = this.runRaw(this.ctx.environments[environment].context, ['get', '-f', '-', '--ignore-not-found', '-o', 'json'], identities);
+    if (out.status !== 0) throw new Error(`kubectl get -f (${objects.length} objects): ${out.stderr.trim()}`);
+    const got = out.stdout.trim() ? JSON.parse(out.stdout) : { items: [] };
+    // With --ignore-not-found and nothing found, kubectl may print an object with neither items nor metadata.
+    return (got.kind === 'List' ? got.items : [got]).filter((o: any) => o?.metadata);
+  }
+
+  /** The identities of the objects of the worktree's dist/<environment>/edge/. */
+  objectsOf(environment: string): ObjectId[] {
+    return this.distObjects(environment).map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name }));
+  }
+
+  /** The objects of the worktree's dist/<environment>/edge/ (or of `dist/<environment>/<sub>`), whole. */
+  distObjects(environment: string, sub = 'edge'): any[] {
+    const dir = path.join(this.ctx.worktree, 'dist', environment, sub);
     return readdirSync(dir)
       .filter((f) => f.endsWith('.yaml'))
       .sort()
       .flatMap((f) => parseAllDocuments(readFileSync(path.join(dir, f), 'utf8')).map((d) => d.toJS()))
-      .filter(Boolean)
-      .map((o) => ({ apiVersion: o.apiVersion, kind: o.kind, namespace: o.metadata.namespace, name: o.metadata.name }));
+      .filter(Boolean);
   }
 
   /** `kubectl diff` of the worktree's dist/<environment>/edge/ against its cluster and of dist/<environment>/ against Argo CD's: the two exit codes (0 = no difference). */
@@ -303,37 +396,4 @@ export function webhookReceiver(gitops: Gitops): { ready: Promise<void>; message
 export function dailyLoopEnvironment(ctx: GitopsContext): string {
   const names = Object.keys(ctx.environments);
   return names.find((e) => ctx.environments[e].context !== ctx.argocdContext) ?? names[0];
-}
-
-/** Polls `check` every 200 ms until it returns a value that is not undefined; fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, timeoutMs: number, check: () => T | undefined): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    let last: unknown;
-    try {
-      const value = check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${(last as Error).message})` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function rewriteTree(dir: string, rewrites: GitopsContext['rewrites']): void {
-  const walk = (d: string): string[] => spawnSync('find', [d, '-type', 'f'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
-  for (const file of walk(dir)) {
-    const text = readFileSync(file, 'utf8');
-    // The same rewrite as the shell harness: a URL at the end of a line, quoted or not.
-    const rewritten = text
-      .split('\n')
-      .map((line) => rewrites.reduce((l, [from, to]) => l.replace(new RegExp(`${escapeRegExp(from)}(?=["']?\\s*$)`), to), line))
-      .join('\n');
-    if (rewritten !== text) writeFileSync(file, rewritten);
-  }
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
