@@ -8,6 +8,7 @@ const ORDER = [
   'kubeconform', // no server needed
   'kube-score', // no server needed
   'dry-run', // must see fresh servers: nothing of ours applied yet but the Namespaces
+  'strictness', // a misspelt field refused by kubeconform and by the API server (its Namespace applied by dry-run)
   'object-limits',
   'apply-diff',
   'config-change',
