@@ -9,8 +9,9 @@
 # The checks are TypeScript scenarios, one per file, on the typed harness test/cluster/harness.ts
 # (jest.cluster.config.js; test/cluster/sequencer.js gives their order), run with a description of
 # what this script started (VERIFY_CLUSTER_CONTEXT, a JSON file). Each prints its figure:
-#   kubeconform -strict and kube-score over dist/ (and argocd/) with zero findings; kubectl apply
-#   --dry-run=server of every object on fresh servers; the API server refuses a ConfigMap or annotations
+#   kubeconform -strict and kube-score over dist/ (and argocd/) with zero findings; actionlint over
+#   .github/workflows/ with none, and refusing a broken copy; kubectl apply --dry-run=server of every
+#   object on fresh servers; a misspelt field refused by kubeconform and the API server; the API server refuses a ConfigMap or annotations
 #   one byte past the limits synthesis enforces; after a real apply, kubectl diff exits 0; a changed
 #   staging alb.idleTimeoutSeconds diffs only staging's Ingress; the day-2 commands refuse another
 #   environment's cluster, and status, diff and destroy work (finalizer stand-ins play the LB
@@ -120,9 +121,9 @@ envs_json="$(for env in "${ENVS[@]}"; do printf '"%s":{"context":"%s"},' "$env" 
 # shellcheck disable=SC2086
 read -r -a kubeconform_args <<<"$VERIFY_KUBECONFORM_ARGS"
 args_json="$(node -e 'process.stdout.write(JSON.stringify(process.argv.slice(1)))' -- "${kubeconform_args[@]}")"
-printf '{"root":%s,"work":%s,"kubeconfig":%s,"kubectl":%s,"kubeconform":%s,"kubeconformArgs":%s,"kubeScore":%s,"argocdEnvironment":"%s","environments":{%s}}\n' \
+printf '{"root":%s,"work":%s,"kubeconfig":%s,"kubectl":%s,"kubeconform":%s,"kubeconformArgs":%s,"kubeScore":%s,"actionlint":%s,"argocdEnvironment":"%s","environments":{%s}}\n' \
   "$(json_str "$ROOT")" "$(json_str "$WORK")" "$(json_str "$WORK/kubeconfig")" "$(json_str "$VERIFY_KUBECTL")" "$(json_str "$VERIFY_KUBECONFORM")" \
-  "$args_json" "$(json_str "$VERIFY_KUBE_SCORE")" "$ARGOCD_ENV" "${envs_json%,}" >"$WORK/context.json"
+  "$args_json" "$(json_str "$VERIFY_KUBE_SCORE")" "$(json_str "$VERIFY_ACTIONLINT")" "$ARGOCD_ENV" "${envs_json%,}" >"$WORK/context.json"
 t_jest=$(date +%s.%N)
 set +e
 VERIFY_CLUSTER_CONTEXT="$WORK/context.json" KUBECONFIG="$WORK/kubeconfig" \

@@ -27,6 +27,8 @@ export interface ClusterContext {
   /** -strict, the Kubernetes version and the schema locations (the generated Kubernetes and CRD schemas). */
   readonly kubeconformArgs: readonly string[];
   readonly kubeScore: string;
+  /** actionlint, for the CI workflow shipped in .github/workflows/. */
+  readonly actionlint: string;
   /** The environment whose cluster Argo CD runs in (gitops.destinationName in-cluster). */
   readonly argocdEnvironment: string;
   readonly environments: Readonly<Record<string, ClusterEnvironment>>;

@@ -7,6 +7,7 @@ const path = require('node:path');
 const ORDER = [
   'kubeconform', // no server needed
   'kube-score', // no server needed
+  'workflows', // no server needed: actionlint on .github/workflows/
   'dry-run', // must see fresh servers: nothing of ours applied yet but the Namespaces
   'strictness', // a misspelt field refused by kubeconform and by the API server (its Namespace applied by dry-run)
   'object-limits',
