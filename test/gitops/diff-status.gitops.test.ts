@@ -10,7 +10,7 @@ const envs = Object.keys(gitops.ctx.environments);
 test.each(envs)('GIVEN the first sync WHEN npm run diff -- --env %s THEN it exits 0: the live objects equal the pushed dist/', (env) => {
   const run = gitops.npm(env, 'diff', '--', '--env', env);
   const lastLine = run.stdout.trim().split('\n').pop();
-  report(`npm run diff -- --env ${env} after the first sync: exit ${run.status} (${lastLine})`);
+  report(`npm run diff -- --env ${env} exits ${run.status} after the first sync (${lastLine})`);
   if (run.status !== 0) throw new Error(`npm run diff -- --env ${env} exited ${run.status}:\n${(run.stdout + run.stderr).slice(-3000)}`);
 });
 

@@ -37,7 +37,7 @@ test('GIVEN Argo CD without argocd/settings/ WHEN npm run bootstrap THEN it stop
   const out = run.stdout + run.stderr;
   const projects = gitops.argocd('get', 'appprojects.argoproj.io', '-o', 'name').trim().split('\n').filter(Boolean);
   report(
-    `bootstrap without argocd/settings/: exit ${run.status}: ${out.match(/application\.namespaces lacks[^.;]*/)?.[0] ?? out.slice(-300)}; AppProjects: ${projects.join(' ')}`,
+    `bootstrap stops while Argo CD lacks argocd/settings/: exit ${run.status}: ${out.match(/application\.namespaces lacks[^.;]*/)?.[0] ?? out.slice(-300)}; AppProjects: ${projects.join(' ')}`,
   );
   expect(run.status).not.toBe(0);
   expect(out).toContain('application.namespaces lacks');
@@ -56,7 +56,7 @@ test('GIVEN argocd/settings/ merged into Argo CD WHEN npm run bootstrap THEN it 
     .filter((l) => /^ {3}argocd(-notifications)?-cm: in: /.test(l))
     .map((l) => l.trim());
   report(
-    `npm run bootstrap (context ${gitops.ctx.argocdContext}): exit ${run.status}, ${out.match(/created|configured/g)?.length ?? 0} objects applied; ${said.join(' | ')}`,
+    `bootstrap says Argo CD has the rest of argocd/settings/: npm run bootstrap (context ${gitops.ctx.argocdContext}) exit ${run.status}, ${out.match(/created|configured/g)?.length ?? 0} objects applied; ${said.join(' | ')}`,
   );
   expect(run.status).toBe(0);
   expect(said.map((l) => l.split(':')[0])).toEqual(['argocd-cm', 'argocd-notifications-cm']);
