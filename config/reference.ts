@@ -94,9 +94,10 @@ function metaOf(schema: z.core.$ZodType): Meta {
 
 /**
  * The reference as Markdown. `applies` says for a field whether a change reaches Envoy live or rolls
- * its pods; the synth decides that (synth/field-effects.ts), which config/ must not import.
+ * its pods, and `owners` which builders read it and which charts place the result; the synth decides
+ * both (synth/field-effects.ts, synth/field-owners.ts), which config/ must not import.
  */
-export function renderConfigurationReference(applies: (field: string) => string): string {
+export function renderConfigurationReference(applies: (field: string) => string, owners: (field: string) => string): string {
   const lines = [
     '# Configuration reference',
     '',
@@ -119,11 +120,26 @@ export function renderConfigurationReference(applies: (field: string) => string)
     'WebSocket is cut; **rolls the pods** changes the static bootstrap or the pod template, so the pods are',
     'replaced one at a time; **—** changes other objects only. It is read off the builders themselves.',
     '',
+    'The "built by → placed by" column names the pure builders that turn the field into data and the charts',
+    '(or files) that place it: where to look to change what a field does. It is read off the code too: the',
+    'synth runs on a config that records, at each read, the builder and the chart on the call stack',
+    '(`synth/field-owners.ts`). A chart with no builder before it reads the field as it is; a field no builder',
+    'reads is checked by the config rules or used by the day-2 commands only.',
+    '',
   ];
   for (const section of configReference()) {
-    lines.push(`## \`${section.name}\``, '', section.description, '', '| field | default | allowed | applies | meaning |', '|---|---|---|---|---|');
+    lines.push(
+      `## \`${section.name}\``,
+      '',
+      section.description,
+      '',
+      '| field | default | allowed | applies | built by → placed by | meaning |',
+      '|---|---|---|---|---|---|',
+    );
     for (const f of section.fields) {
-      lines.push(`| \`${f.path}\` | ${formatDefault(f.default)} | ${escapeCell(f.allowed)} | ${applies(f.path)} | ${escapeCell(f.description)} |`);
+      lines.push(
+        `| \`${f.path}\` | ${formatDefault(f.default)} | ${escapeCell(f.allowed)} | ${applies(f.path)} | ${owners(f.path)} | ${escapeCell(f.description)} |`,
+      );
     }
     lines.push('');
   }

@@ -35,27 +35,48 @@ export const outputPaths = (environment: string) => ({
   eksctl: `eksctl/${environment}.yaml`,
 });
 
-/** Builds every output under `root` (normally a staging folder). Pure apart from writing files there. */
-export function synthesize(loaded: LoadedConfig, root: string): void {
-  const valueProblems = loaded.environments.flatMap((e) => checkLbControllerValues(e.config).map((p) => `${e.files[e.files.length - 1]}: ${p}`));
-  if (valueProblems.length) throw new ConfigError(valueProblems);
-  const app = (dir: string) => new App({ outdir: path.join(root, dir), yamlOutputType: YamlOutputType.FILE_PER_CHART });
+/** Every output of a project, built but not written: the cdk8s apps, and each environment's eksctl file. */
+export interface BuiltOutputs {
+  readonly apps: { readonly app: App; readonly environment?: Environment }[];
+  readonly eksctl: { readonly file: string; readonly text: string }[];
+}
 
-  for (const environment of loaded.environments) synthesizeEnvironment(environment, loaded.environments, root, app);
+/**
+ * Runs the builders and the charts of every environment and of Argo CD's objects, into the apps
+ * `app` makes; writes nothing. synth/field-owners.ts runs it on a traced config to tell which builder
+ * reads which field.
+ */
+export function buildOutputs(environments: readonly Environment[], app: (dir: string) => App): BuiltOutputs {
+  const valueProblems = environments.flatMap((e) => checkLbControllerValues(e.config).map((p) => `${e.files[e.files.length - 1]}: ${p}`));
+  if (valueProblems.length) throw new ConfigError(valueProblems);
+  const built: { app: App; environment?: Environment }[] = [];
+  const eksctl: { file: string; text: string }[] = [];
+  for (const environment of environments) {
+    const { edge, children, eksctl: file } = buildEnvironment(environment, environments, app);
+    built.push({ app: edge, environment }, { app: children, environment });
+    eksctl.push(file);
+  }
 
   // File names sort the projects before the ApplicationSet that uses them (kubectl applies in order).
   const argocd = app('argocd');
-  new AppProjectsChart(argocd, 'app-projects', { environments: loaded.environments });
-  new EnvironmentsApplicationSetChart(argocd, 'applicationset', {
-    environments: loaded.environments,
-    rootPath: (name) => outputPaths(name).root,
-  });
-  argocd.synth();
-
+  new AppProjectsChart(argocd, 'app-projects', { environments });
+  new EnvironmentsApplicationSetChart(argocd, 'applicationset', { environments, rootPath: (name) => outputPaths(name).root });
   const settings = app('argocd/settings');
   // One file per ConfigMap of Argo CD's, named after it.
-  for (const id of ARGOCD_SETTINGS_FILES) new ArgocdSettingsChart(settings, id, { environments: loaded.environments, configMap: id });
-  settings.synth();
+  for (const id of ARGOCD_SETTINGS_FILES) new ArgocdSettingsChart(settings, id, { environments, configMap: id });
+  built.push({ app: argocd }, { app: settings });
+  return { apps: built, eksctl };
+}
+
+/** Builds every output under `root` (normally a staging folder). Pure apart from writing files there. */
+export function synthesize(loaded: LoadedConfig, root: string): void {
+  const { apps, eksctl } = buildOutputs(loaded.environments, (dir) => new App({ outdir: path.join(root, dir), yamlOutputType: YamlOutputType.FILE_PER_CHART }));
+  for (const { app, environment } of apps) if (environment) assertWithinObjectLimits(app, environment);
+  for (const { app } of apps) app.synth();
+  for (const { file, text } of eksctl) {
+    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    writeFileSync(path.join(root, file), text);
+  }
 }
 
 /** The config a generated object is made from, for an error about its size. */
@@ -78,9 +99,13 @@ function assertWithinObjectLimits(app: App, environment: Environment): void {
   if (problems.length) throw new ConfigError(problems.map((p) => `environment ${environment.name} (${environment.files.join(', ')}): ${p}`));
 }
 
-function synthesizeEnvironment(environment: Environment, environments: readonly Environment[], root: string, app: (dir: string) => App): void {
-  const { name, config } = environment;
-  const paths = outputPaths(name);
+function buildEnvironment(
+  environment: Environment,
+  environments: readonly Environment[],
+  app: (dir: string) => App,
+): { edge: App; children: App; eksctl: { file: string; text: string } } {
+  const { config } = environment;
+  const paths = outputPaths(environment.name);
   const envoy = buildEnvoyConfig(config);
   // Checked against Envoy's own API definitions before any file is written, so a bad value stops here
   // rather than crash-looping the pods or being rejected by a running Envoy. The live resources are
@@ -94,20 +119,14 @@ function synthesizeEnvironment(environment: Environment, environments: readonly 
   new EnvoyEdgeChart(edge, 'envoy-edge', { config, envoy });
   if (config.monitoring.enabled) new MonitoringChart(edge, 'monitoring', { config });
   markTrackedBy(edge, { name: childInstanceName(config.gitops, edgeApplicationName(config.gitops)), destinationNamespace: config.envoy.namespace });
-  assertWithinObjectLimits(edge, environment);
-  edge.synth();
 
   const children = app(paths.root);
   const metadata = applicationMetadata(environments, environment, 'child');
   new LbControllerChart(children, 'lb-controller', { config, metadata });
   new EdgeApplicationChart(children, 'edge-application', { config, sourcePath: paths.edge, metadata });
   markTrackedBy(children, { name: rootApplicationName(config.gitops), destinationNamespace: childApplicationsNamespace(config.gitops) });
-  assertWithinObjectLimits(children, environment);
-  children.synth();
 
-  const eksctlFile = path.join(root, paths.eksctl);
-  mkdirSync(path.dirname(eksctlFile), { recursive: true });
-  writeFileSync(eksctlFile, serializeEksctlConfig(buildEksctlClusterConfig(config), paths.eksctl));
+  return { edge, children, eksctl: { file: paths.eksctl, text: serializeEksctlConfig(buildEksctlClusterConfig(config), paths.eksctl) } };
 }
 
 /** Gives every object of `app` the tracking id that `application` will write on it when it syncs. */
