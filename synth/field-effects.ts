@@ -36,23 +36,30 @@ export function fieldEffects(config: EdgeConfig): Map<string, FieldEffect> {
 /** The dotted paths of every value `build` reads from the config. */
 function readsOf(config: EdgeConfig, build: (config: EdgeConfig) => void): Set<string> {
   const reads = new Set<string>();
-  const track = (value: unknown, path: string): unknown => {
-    if (typeof value !== 'object' || value === null) return value;
-    return new Proxy(value, {
+  build(traced(config, (path) => reads.add(path)));
+  return reads;
+}
+
+/**
+ * `value` seen through proxies that call `onRead` with the dotted path (envoy.rateLimit.maxTokens)
+ * of every value read from it; enumerating an object (a spread, Object.entries) reads all of it.
+ */
+export function traced<T extends object>(value: T, onRead: (path: string) => void): T {
+  const track = (v: unknown, at: string): unknown => {
+    if (typeof v !== 'object' || v === null) return v;
+    return new Proxy(v, {
       get(target, key, receiver) {
         const child = Reflect.get(target, key, receiver);
         if (typeof key !== 'string' || typeof child === 'function') return child;
-        const childPath = path ? `${path}.${key}` : key;
-        reads.add(childPath);
+        const childPath = at ? `${at}.${key}` : key;
+        onRead(childPath);
         return track(child, childPath);
       },
-      // Enumerating an object (a spread, Object.entries) reads all of it.
       ownKeys(target) {
-        reads.add(path);
+        if (at) onRead(at);
         return Reflect.ownKeys(target);
       },
     });
   };
-  build(track(config, '') as EdgeConfig);
-  return reads;
+  return track(value, '') as T;
 }

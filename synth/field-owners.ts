@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { ApiObject, App } from 'cdk8s';
 import type { Environment } from '../config/load';
 import { configReference } from '../config/reference';
-import type { EdgeConfig } from '../config/schema';
+import { traced } from './field-effects';
 import { buildOutputs } from './pipeline';
 
 export interface FieldOwners {
@@ -19,14 +19,16 @@ export interface FieldOwners {
 }
 
 const ROOT = path.join(__dirname, '..');
+/** The tracing itself (the proxies live in field-effects.ts), never an owner. */
+const TRACER = ['synth/field-owners.ts', 'synth/field-effects.ts'];
 const BUILDER_ROOMS = ['envoy', 'lb-controller', 'monitoring', 'delivery'];
 
-/** The project's source files on a stack, innermost first (relative paths; node_modules and this file left out). */
+/** The project's source files on a stack, innermost first (relative paths; node_modules and the tracer left out). */
 function sourceFrames(stack: string): string[] {
   const files: string[] = [];
   for (const match of stack.matchAll(/\(?((?:\/|[A-Za-z]:\\)[^():\s]+\.ts):\d+:\d+\)?/g)) {
     const file = path.relative(ROOT, match[1]).split(path.sep).join('/');
-    if (file.startsWith('..') || file.includes('node_modules') || file === 'synth/field-owners.ts') continue;
+    if (file.startsWith('..') || file.includes('node_modules') || TRACER.includes(file)) continue;
     files.push(file);
   }
   return files;
@@ -75,30 +77,12 @@ export function fieldOwners(projects: readonly (readonly Environment[])[]): Map<
     if (placer) for (const p of placer.split(', ')) entry.charts.add(p);
     reads.set(field, entry);
   };
-  const track = (value: unknown, at: string): unknown => {
-    if (typeof value !== 'object' || value === null) return value;
-    return new Proxy(value, {
-      get(target, key, receiver) {
-        const child = Reflect.get(target, key, receiver);
-        if (typeof key !== 'string' || typeof child === 'function') return child;
-        const childPath = at ? `${at}.${key}` : key;
-        record(childPath);
-        return track(child, childPath);
-      },
-      // Enumerating an object (a spread, Object.entries) reads all of it.
-      ownKeys(target) {
-        if (at) record(at);
-        return Reflect.ownKeys(target);
-      },
-    });
-  };
-
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 80;
   try {
     for (const environments of projects) {
-      const traced = environments.map((e) => ({ ...e, config: track(e.config, '') as EdgeConfig }));
-      const { apps } = buildOutputs(traced, (dir) => new App({ outdir: dir }));
+      const tracedEnvironments = environments.map((e) => ({ ...e, config: traced(e.config, record) }));
+      const { apps } = buildOutputs(tracedEnvironments, (dir) => new App({ outdir: dir }));
       // Charts may resolve values lazily: render every object, as synth does.
       for (const { app } of apps) for (const node of app.node.findAll()) if (node instanceof ApiObject) node.toJson();
     }
