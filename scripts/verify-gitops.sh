@@ -29,7 +29,8 @@
 # and measures the wait. It builds the tools (cached), then re-runs itself in a network namespace
 # holding only loopback. Everything it starts is stopped and its temp dirs removed, also on failure.
 # Development aid: VERIFY_GITOPS_PAUSE=FILE pauses once the loop is seeded, before the scenarios, and
-# writes to FILE how to reach it; extra arguments after --real-clock go to jest (a scenario's name).
+# writes to FILE how to reach it; extra arguments after --real-clock name the scenarios to run (jest path
+# patterns; first-sync is added, since the others need the loop up).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,9 +39,12 @@ cd "$ROOT"
 . scripts/lib.sh
 verify_checks verify-gitops
 
+ARGS=("$@")   # as given: the script re-runs itself with them in its network namespace
 REAL_CLOCK=0
 if [ "${1:-}" = --real-clock ]; then REAL_CLOCK=1; shift; fi
-JEST_ARGS=("$@")   # e.g. first-sync prune: only those scenario files (first-sync is always needed)
+# Scenario names (jest path patterns): only those files, and first-sync, which brings the loop up.
+JEST_ARGS=()
+[ "$#" = 0 ] || JEST_ARGS=(first-sync "$@")
 
 # shellcheck disable=SC1091
 . scripts/gitops/harness.sh
@@ -48,7 +52,7 @@ if [ "${GITOPS_ISOLATED:-0}" != 1 ]; then
   export VERIFY_GITOPS_T0="${VERIFY_GITOPS_T0:-$(date +%s.%N)}"
   [ -d node_modules ] || { say "ERROR: node_modules is missing: run npm ci first"; exit 2; }
   bash scripts/gitops/build-tools.sh >/dev/null   # needs the package registries: before isolating
-  gitops_isolate "$ROOT/scripts/verify-gitops.sh" "$@"
+  gitops_isolate "$ROOT/scripts/verify-gitops.sh" "${ARGS[@]}"
   say "ERROR: the webhook stand-in needs a network namespace of its own (unshare --net and ip, as root)"
   exit 2
 fi
@@ -160,9 +164,9 @@ say "seeded $GITOPS_GIT_URL at ${SEED:0:7} ($(git -C "$WT" ls-files | wc -l) fil
 # ---- the scenarios (test/gitops/*.gitops.test.ts) on what this script started -----------------
 node -e 'const [out, ...a] = process.argv.slice(1); require("fs").writeFileSync(out, JSON.stringify({
   kubeconfig: a[0], kubectl: a[1], worktree: a[2], snapshot: a[3], work: a[4], logs: a[5], helm: a[6],
-  rewrites: [[a[7], a[8]], [a[9], a[10]]], seed: a[11], realClock: a[12] === "1", kwokReadySince: Number(a[13]) }, null, 2))' \
+  rewrites: [[a[7], a[8]], [a[9], a[10]]], seed: a[11], realClock: a[12] === "1" }, null, 2))' \
   "$WORK/context.json" "$KC" "$(command -v kubectl)" "$WT" "$SNAP" "$WORK" "$GITOPS_DIR/logs" "$VERIFY_HELM" \
-  "$REPO_URL" "$GITOPS_GIT_URL" "$EKS_CHARTS_URL" "$GITOPS_HELM_REPO_URL" "$SEED" "$REAL_CLOCK" "$GITOPS_KWOK_READY_SINCE"
+  "$REPO_URL" "$GITOPS_GIT_URL" "$EKS_CHARTS_URL" "$GITOPS_HELM_REPO_URL" "$SEED" "$REAL_CLOCK"
 if [ -n "${VERIFY_GITOPS_PAUSE:-}" ]; then
   { echo "export KUBECONFIG=$KC VERIFY_GITOPS_CONTEXT=$WORK/context.json"; echo "nsenter --net=/proc/$$/ns/net"; echo "GITOPS_DIR=$GITOPS_DIR"; } >"$VERIFY_GITOPS_PAUSE"
   say "paused before the scenarios: $VERIFY_GITOPS_PAUSE"; sleep 100000

@@ -53,6 +53,11 @@ export interface LoopFacts {
   readonly edge: typeof EDGE_NAMES;
   /** The Envoy Deployment's minReadySeconds, the largest over the environments. */
   readonly minReadySeconds: number;
+  /**
+   * The longest a rollout of the Envoy Deployment can take on the true clock: its pods are replaced one
+   * at a time (maxSurge 0), and each counts as available minReadySeconds after it is Ready.
+   */
+  readonly rolloutSeconds: number;
   /** application.namespaces as argocd/settings/ sets it: the controller reads it at start. */
   readonly applicationNamespaces: string;
   readonly environments: Readonly<Record<string, EnvironmentFacts>>;
@@ -121,6 +126,7 @@ export function loopFacts(root: string): LoopFacts {
     webhook: { configuration: LB_CONTROLLER_GENERATED_TLS.webhookConfiguration, tlsSecret: LB_CONTROLLER_GENERATED_TLS.tlsSecret },
     edge: EDGE_NAMES,
     minReadySeconds: Math.max(0, ...deployments.map((d) => d.spec?.minReadySeconds ?? 0)),
+    rolloutSeconds: Math.max(0, ...deployments.map((d) => (d.spec?.replicas ?? 1) * (d.spec?.minReadySeconds ?? 0))),
     applicationNamespaces: settings.data['application.namespaces'],
     environments: facts,
   };

@@ -32,9 +32,8 @@ export interface Started {
   readonly rewrites: readonly (readonly [string, string])[];
   /** The commit seeded: main, and every later stage's branch, point at it before the first sync. */
   readonly seed: string;
-  /** --real-clock: kwok's pods turn Ready when started; otherwise they report Ready since `kwokReadySince` s ago. */
+  /** --real-clock: kwok's pods turn Ready when started; otherwise they report Ready since minReadySeconds + 5 s ago. */
   readonly realClock: boolean;
-  readonly kwokReadySince: number;
 }
 
 /** What the scenarios run on: what the script started, and the loop's facts (facts.ts) from the seeded content. */
@@ -94,6 +93,14 @@ export class Gitops {
   constructor({ firstSync = false }: { firstSync?: boolean } = {}) {
     if (!firstSync && !existsSync(firstSyncPassed(this.ctx)))
       throw new Error('the first sync did not pass (first-sync.gitops.test.ts): the loop is not up, nothing to test on');
+  }
+
+  /**
+   * A wait that may span a rollout of the Envoy pods: as given with kwok's backdated Ready, which makes
+   * a rollout take seconds; with --real-clock, plus the longest rollout (facts.rolloutSeconds) and 30 s.
+   */
+  allowingRollout(ms: number): number {
+    return this.ctx.realClock ? ms + (this.ctx.facts.rolloutSeconds + 30) * 1000 : ms;
   }
 
   /** Called by first-sync.gitops.test.ts once every Application is Synced and Healthy. */
