@@ -1,5 +1,5 @@
 // For every config field, the builder that turns it into data and the chart that places it: read off
-// the code itself. The whole synth of one environment (synth/pipeline.ts buildOutputs, every builder
+// the code itself. The whole synth of a reference project (synth/pipeline.ts buildOutputs, every builder
 // and chart, writing nothing) runs on a config that records each read with the call stack at that
 // moment. The innermost frame in a builder folder (envoy/, lb-controller/, monitoring/, delivery/)
 // is the builder that read it; the innermost frame in charts/ (or the pipeline itself) is where it
