@@ -17,7 +17,6 @@
 #   gitops_cluster_dir NAME       # API server dir (kubeconfig, pki/) of in-cluster or a --cluster NAME
 #   gitops_lb_controller_standin CLUSTER   # plays the LB controller pod there (webhooks, Ingress)
 #   gitops_commit_push "message"  # commits $GITOPS_WORKTREE and pushes it to main
-#   gitops_refresh APP [hard]     # the refresh annotation: Argo CD looks at git now
 #   gitops_memory                 # peak and current memory of every process
 #   harness_stop                  # stops everything it started, removes its temp dirs
 #
@@ -45,7 +44,7 @@
 #
 # Argo CD v3.5 behaviours a test must allow for (seen on this harness):
 #   * A push is seen at the next poll (--app-resync, GITOPS_RECONCILIATION) or at once after
-#     gitops_refresh (about 0.6 s from push to the object changed).
+#     the refresh annotation (the harness's Gitops.refresh; about 0.6 s from push to the object changed).
 #   * Automated sync without spec.syncPolicy.retry still retries 5 times (controller default),
 #     and a retrying operation keeps the revision it started with: a fix pushed meanwhile waits
 #     until the retries end, unless retry.refresh: true.
@@ -53,14 +52,14 @@
 #   * Self-heal backs off: successive live edits were reverted after about 2, 6 and 18 s.
 #   * Argo CD sets no tracking annotation on CRDs, so a CRD turning Established does not
 #     refresh the Application: an app that creates CRDs can show Progressing until the next
-#     poll; a gitops_refresh settles it.
+#     poll; the refresh annotation settles it.
 #   * Resource health is not stored in .status.resources (v3 default, --persist-resource-health).
 #   * An Application has a health check only with argocd/settings/argocd-cm.k8s.yaml merged (the
 #     verify script merges it): then a root's sync waits, wave by wave, until its children are Healthy.
 #
 # Environment:
 #   GITOPS_RECONCILIATION   seconds between Argo CD's polls of git (default 180, upstream's
-#                           timeout.reconciliation); a push is picked up at once with gitops_refresh
+#                           timeout.reconciliation); a push is picked up at once with the refresh annotation
 #   ARGOCD_*                Argo CD's own settings pass through to its processes, e.g.
 #                           ARGOCD_APPLICATION_CONTROLLER_SELF_HEAL_BACKOFF_TIMEOUT_SECONDS (self-heal
 #                           backoff: 2 s, factor 3, cap 300 s by default)
@@ -232,13 +231,3 @@ gitops_commit_push() {
   git -C "$GITOPS_WORKTREE" rev-parse HEAD
 }
 
-# An APP is NAME (in Argo CD's namespace) or NAMESPACE/NAME (Applications in any namespace).
-_gitops_app() { if [[ "$1" == */* ]]; then echo "-n ${1%%/*} ${1#*/}"; else echo "-n $GITOPS_NAMESPACE $1"; fi; }
-
-# gitops_refresh APP [normal|hard] : what the UI's Refresh button does (hard also drops the
-# repo-server's manifest cache).
-gitops_refresh() {
-  # shellcheck disable=SC2046
-  "$VERIFY_KUBECTL" annotate --overwrite applications.argoproj.io $(_gitops_app "$1") \
-    "argocd.argoproj.io/refresh=${2:-normal}" >/dev/null
-}

@@ -12,7 +12,7 @@ import { parseAllDocuments, parseDocument, stringify } from 'yaml';
 import { loadEnvironments } from '../../config/load';
 import { OUTPUT_DIRS, synthesizeProject } from '../../synth/pipeline';
 import { reporter, seconds, startedContext, waitFor } from '../verification';
-import { type EnvironmentFacts, type LoopFacts, loopFacts, rewriteUrls } from './facts';
+import { type LoopFacts, loopFacts, rewriteUrls } from './facts';
 
 /** What scripts/verify-gitops.sh started and where, as it writes it (VERIFY_GITOPS_CONTEXT). */
 export interface Started {
@@ -46,8 +46,6 @@ export interface GitopsContext extends Started {
   /** The chart the local Helm repository serves (test/fixtures/charts). */
   readonly chartDir: string;
 }
-
-export type GitopsEnvironment = EnvironmentFacts;
 
 /** An object's identity, for kubectl. */
 export interface ObjectId {
@@ -124,7 +122,7 @@ export class Gitops {
   }
 
   /** `-n NAMESPACE NAME` of an Application given as NAME (Argo CD's namespace) or NAMESPACE/NAME. */
-  private appArgs(app: string): string[] {
+  appArgs(app: string): string[] {
     const [namespace, name] = app.includes('/') ? app.split('/') : [this.ctx.argocdNamespace, app];
     return ['-n', namespace, name];
   }
@@ -220,9 +218,9 @@ export class Gitops {
     return { sha: git('rev-parse', 'HEAD'), at: performance.now() };
   }
 
-  /** What a git webhook or the UI's Refresh button does: Argo CD looks at the repository now. */
-  refresh(app: string): void {
-    this.argocdCluster('annotate', '--overwrite', 'applications.argoproj.io', ...this.appArgs(app), 'argocd.argoproj.io/refresh=normal');
+  /** What a git webhook or the UI's Refresh button does: Argo CD looks at the repository now (hard: its manifest cache dropped too). */
+  refresh(app: string, kind: 'normal' | 'hard' = 'normal'): void {
+    this.argocdCluster('annotate', '--overwrite', 'applications.argoproj.io', ...this.appArgs(app), `argocd.argoproj.io/refresh=${kind}`);
   }
 
   /** Writes a file into the worktree (relative path). */

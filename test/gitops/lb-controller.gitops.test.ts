@@ -97,7 +97,7 @@ test('GIVEN a chart that makes a new webhook CA at every render WHEN both contro
   const before = Object.fromEntries(envs.map((e) => [e, { pair: pair(e), op: startedAt(e) }]));
   const renders0 = helmTemplateRuns();
   for (let i = 1; i <= 2; i++) {
-    for (const e of envs) gitops.argocdCluster('annotate', '--overwrite', 'applications.argoproj.io', ...appArgs(lbApp(e)), 'argocd.argoproj.io/refresh=hard');
+    for (const e of envs) gitops.refresh(lbApp(e), 'hard');
     for (const e of envs) {
       await waitFor(`${e}'s hard refresh ${i} done`, 30_000, () =>
         gitops.app(lbApp(e), '{.metadata.annotations.argocd\\.argoproj\\.io/refresh}') === '' ? true : undefined,
@@ -123,7 +123,7 @@ test('WHEN both controller Applications are synced again (as after a chart upgra
   for (const e of envs) {
     const syncOptions = JSON.parse(gitops.app(lbApp(e), '{.spec.syncPolicy.syncOptions}') || '[]');
     const operation = { initiatedBy: { username: 'verify-gitops' }, sync: { revision: facts.chart.version, prune: true, syncOptions } };
-    gitops.argocdCluster('patch', 'applications.argoproj.io', ...appArgs(lbApp(e)), '--type', 'merge', '-p', JSON.stringify({ operation }));
+    gitops.argocdCluster('patch', 'applications.argoproj.io', ...gitops.appArgs(lbApp(e)), '--type', 'merge', '-p', JSON.stringify({ operation }));
   }
   const figures: string[] = [];
   for (const e of envs) {
@@ -184,9 +184,3 @@ test("THEN, after all this, every environment's objects still equal the pushed d
   report(`after the controller checks, kubectl diff (edge objects / Applications): ${diffs.map(([e, [a, b]]) => `${e} ${a}/${b}`).join(', ')}`);
   for (const [, d] of diffs) expect(d).toEqual([0, 0]);
 });
-
-/** `-n NAMESPACE NAME` of a child Application given as NAMESPACE/NAME. */
-function appArgs(app: string): string[] {
-  const [namespace, name] = app.split('/');
-  return ['-n', namespace, name];
-}
